@@ -1,0 +1,1 @@
+"""Stand-in for an application package that migrations import from."""
