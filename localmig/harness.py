@@ -415,7 +415,7 @@ class MigrationRunner:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.script = ScriptDirectory.from_config(config)
-        self.order: list[str] = [s.revision for s in reversed(list(self.script.walk_revisions()))]
+        self.order = topological_order(self.script)
         self.version_table = "alembic_version"
 
     @property
@@ -444,7 +444,8 @@ class MigrationRunner:
         return {self.script.get_revision(parent).revision for parent in needed}
 
     def folders(self) -> list[str]:
-        return list(self.script._version_locations) if hasattr(self.script, "_version_locations") else []
+        """The folders holding revision files."""
+        return [str(p) for p in self.script.version_locations] or [os.path.join(self.script.dir, "versions")]
 
     def run(self, url: sa.URL | str, steps: Callable[[Any], Iterator[MigrationStep]]) -> None:
         """One run of env.py on ``url``; ``steps(migration_context)`` yields the steps to run.
@@ -480,6 +481,28 @@ class MigrationRunner:
             engine.dispose()
         if not ran:
             raise HarnessError("env.py returned without running migrations (is it in offline mode?)")
+
+
+def topological_order(script: ScriptDirectory) -> list[str]:
+    """Every revision id, each after all it needs (down revisions and depends_on).
+
+    Alembic's own walk order (reversed) decides between revisions that do not depend on
+    each other, so the order is stable for a given history.
+    """
+    walk = [s.revision for s in reversed(list(script.walk_revisions()))]
+    rank = {revision: index for index, revision in enumerate(walk)}
+    needs = {}
+    for revision in walk:
+        found = script.get_revision(revision)
+        parents = itertools.chain(_as_tuple(found.down_revision), _as_tuple(found.dependencies))
+        needs[revision] = {script.get_revision(p).revision for p in parents}
+    order: list[str] = []
+    done: set[str] = set()
+    while len(order) < len(walk):
+        ready = min((r for r in walk if r not in done and needs[r] <= done), key=rank.__getitem__)
+        order.append(ready)
+        done.add(ready)
+    return order
 
 
 def _as_tuple(value: str | Iterable[str] | None) -> tuple[str, ...]:

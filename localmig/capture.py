@@ -1,0 +1,266 @@
+"""Run a project's history on a scratch database and record what each revision really does.
+
+One forward pass applies every revision (snapshotting the schema after each), one backward
+pass runs every downgrade followed by a re-upgrade; what goes wrong becomes a :class:`Finding`.
+The project's configured ``sqlalchemy.url`` is never used: the scratch database is a temporary
+SQLite file, or a throwaway database that localmig creates (and drops) on a PostgreSQL server.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from typing import Callable, Iterator, Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from .errors import CaptureError
+from .harness import EnvironmentIgnoresURL, HarnessError, MigrationFailed, MigrationHistory
+from .project import AlembicProject, RevisionInfo
+from .schema import SchemaDiff, SchemaSnapshot
+
+FindingKind = Literal[
+    "upgrade_failed",
+    "not_applied",
+    "downgrade_failed",
+    "downgrade_incomplete",
+    "downgrade_not_implemented",
+    "round_trip_failed",
+    "multiple_heads",
+]
+
+# Which generated tests a finding explains when they fail (see verify.py).
+FINDING_ASPECTS: dict[str, set[str]] = {
+    "upgrade_failed": {"upgrade", "downgrade", "round_trip", "data"},
+    "not_applied": {"upgrade", "downgrade", "round_trip", "data"},
+    "downgrade_failed": {"downgrade", "round_trip", "data"},
+    "downgrade_incomplete": {"downgrade", "round_trip", "data"},
+    "downgrade_not_implemented": {"downgrade", "round_trip", "data"},
+    "round_trip_failed": {"round_trip", "data"},
+    "multiple_heads": set(),
+}
+
+
+class Finding(BaseModel):
+    """A defect of the history itself, found by running it."""
+
+    revision: str | None = None
+    kind: FindingKind
+    message: str
+    details: list[str] = Field(default_factory=list)
+
+
+class RevisionCapture(BaseModel):
+    """What one revision's upgrade did, when it could be applied."""
+
+    revision: str
+    applied: bool
+    diff: SchemaDiff | None = None
+
+
+class HistoryCapture(BaseModel):
+    """The result of a capture: revisions in order, their diffs, and the findings."""
+
+    dialect: str
+    revisions: list[RevisionInfo]
+    heads: list[str]
+    captures: dict[str, RevisionCapture]
+    findings: list[Finding]
+
+    def findings_for(self, revision: str) -> list[Finding]:
+        return [f for f in self.findings if f.revision == revision]
+
+
+ProgressCallback = Callable[[str, str, int, int], None]  # phase, revision, done, total
+
+
+class Capture:
+    """A live capture: owns the scratch databases until closed (tests and probes reuse them)."""
+
+    def __init__(self, project: AlembicProject, db_url: str | None = None) -> None:
+        self.project = project
+        self.db_url = _check_url(db_url)
+        try:
+            self.history = MigrationHistory(project.config(), self.db_url)
+        except OperationalError as error:
+            raise CaptureError(
+                f"cannot reach the scratch database server: {error.orig}",
+                hint="check --db-url; localmig needs the right to CREATE DATABASE there",
+            ) from None
+        except HarnessError as error:
+            raise CaptureError(str(error)) from None
+        self.result: HistoryCapture | None = None
+
+    def __enter__(self) -> Capture:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.history.close()
+
+    def run(self, progress: ProgressCallback | None = None) -> HistoryCapture:
+        """Apply every revision, then walk every downgrade; collect diffs and findings."""
+        history = self.history
+        total = len(history.order)
+        applied = iter(range(1, total + 1))
+        history.on_upgraded = (lambda rev: progress("upgrade", rev, next(applied), total)) if progress else None
+        with _quiet_alembic(), _env_guard():
+            history.build()
+            if progress:
+                progress("downgrade", "", 0, total)
+            history.walk_downgrades()
+        self.result = HistoryCapture(
+            dialect=self.dialect,
+            revisions=self.project.revisions,
+            heads=self.project.heads,
+            captures={r.id: self._revision_capture(r.id) for r in self.project.revisions},
+            findings=self._findings(),
+        )
+        return self.result
+
+    @property
+    def dialect(self) -> str:
+        return make_url(self.db_url).get_backend_name() if self.db_url else "sqlite"
+
+    def snapshot_before(self, revision: str) -> SchemaSnapshot:
+        return SchemaSnapshot.from_objects(self.history.schema_before(revision).objects)
+
+    def snapshot_after(self, revision: str) -> SchemaSnapshot:
+        return SchemaSnapshot.from_objects(self.history.schema_after(revision).objects)
+
+    def _revision_capture(self, revision: str) -> RevisionCapture:
+        if revision not in self.history.applied:
+            return RevisionCapture(revision=revision, applied=False)
+        diff = SchemaDiff.between(self.snapshot_before(revision), self.snapshot_after(revision))
+        return RevisionCapture(revision=revision, applied=True, diff=diff)
+
+    def _findings(self) -> list[Finding]:
+        history = self.history
+        findings: list[Finding] = []
+        if len(self.project.heads) > 1:
+            findings.append(
+                Finding(
+                    kind="multiple_heads",
+                    message=f"the history has {len(self.project.heads)} heads: {', '.join(self.project.heads)}",
+                    details=["`alembic upgrade head` refuses to run; merge them or upgrade to `heads`"],
+                )
+            )
+        for info in self.project.revisions:
+            revision = info.id
+            if revision in history.upgrade_errors:
+                error = history.upgrade_errors[revision]
+                kind = "not_applied" if error.startswith("needs ") else "upgrade_failed"
+                findings.append(Finding(revision=revision, kind=kind, message=f"upgrade: {error}"))
+                continue
+            left = self._left_behind(revision)
+            if info.downgrade != "implemented" and not info.upgrade_empty:
+                what = {"empty": "is empty (pass)", "not_implemented": "raises NotImplementedError",
+                        "missing": "is missing"}[info.downgrade]
+                findings.append(
+                    Finding(
+                        revision=revision,
+                        kind="downgrade_not_implemented",
+                        message=f"downgrade() {what}",
+                        details=left,
+                    )
+                )
+            elif revision in history.downgrade_errors:
+                findings.append(
+                    Finding(revision=revision, kind="downgrade_failed", message=f"downgrade: {history.downgrade_errors[revision]}")
+                )
+            elif left:
+                findings.append(
+                    Finding(
+                        revision=revision,
+                        kind="downgrade_incomplete",
+                        message="downgrade does not restore the previous schema",
+                        details=left,
+                    )
+                )
+            elif revision in history.round_trip_errors:
+                findings.append(
+                    Finding(
+                        revision=revision,
+                        kind="round_trip_failed",
+                        message=f"upgrade after downgrade: {history.round_trip_errors[revision]}",
+                    )
+                )
+            elif self._round_trip_differs(revision):
+                findings.append(
+                    Finding(
+                        revision=revision,
+                        kind="round_trip_failed",
+                        message="upgrade after downgrade gives a different schema",
+                        details=self._round_trip_differs(revision),
+                    )
+                )
+        return findings
+
+    def _left_behind(self, revision: str) -> list[str]:
+        """What differs from the previous schema after the downgrade (empty if restored)."""
+        try:
+            downgraded = SchemaSnapshot.from_objects(self.history.schema_after_downgrade(revision).objects)
+        except MigrationFailed:
+            return []
+        return _undo_description(SchemaDiff.between(self.snapshot_before(revision), downgraded))
+
+    def _round_trip_differs(self, revision: str) -> list[str]:
+        try:
+            again = SchemaSnapshot.from_objects(self.history.schema_after_round_trip(revision).objects)
+        except MigrationFailed:
+            return []
+        return SchemaDiff.between(self.snapshot_after(revision), again).describe()
+
+
+def _undo_description(diff: SchemaDiff) -> list[str]:
+    """``previous -> downgraded`` differences, worded as what the downgrade left or lost."""
+    lines = []
+    for change in diff.changes:
+        text = change.describe()
+        if change.kind.startswith("add_"):
+            lines.append(f"left behind: {text.removeprefix('add ')}")
+        elif change.kind.startswith("drop_"):
+            lines.append(f"lost: {text.removeprefix('drop ')}")
+        else:
+            lines.append(f"not restored: {text}")
+    return lines
+
+
+def _check_url(db_url: str | None) -> str | None:
+    if not db_url:
+        return None
+    try:
+        backend = make_url(db_url).get_backend_name()
+    except ArgumentError:
+        raise CaptureError(f"--db-url {db_url!r} is not a database URL") from None
+    if backend not in ("sqlite", "postgresql"):
+        raise CaptureError(f"--db-url: {backend} is not supported; use a PostgreSQL server URL (or none for SQLite)")
+    return db_url if backend == "postgresql" else None
+
+
+@contextmanager
+def _quiet_alembic() -> Iterator[None]:
+    """Silence env.py's INFO logging ("Running upgrade ...") while the history runs."""
+    previous = logging.root.manager.disable
+    logging.disable(logging.INFO)
+    try:
+        yield
+    finally:
+        logging.disable(previous)
+
+
+@contextmanager
+def _env_guard() -> Iterator[None]:
+    try:
+        yield
+    except EnvironmentIgnoresURL as error:
+        raise CaptureError(
+            f"the project's env.py ignores the database URL localmig hands over: {error}. "
+            "Nothing was migrated there (localmig stopped before the first step).",
+            hint="run with --builtin-env (and --metadata module:attr for naming conventions), "
+            "or make env.py use config.attributes['connection'] / the sqlalchemy.url option",
+        ) from None
