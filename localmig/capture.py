@@ -8,7 +8,6 @@ SQLite file, or a throwaway database that localmig creates (and drops) on a Post
 
 from __future__ import annotations
 
-import logging
 from contextlib import contextmanager
 from typing import Callable, Iterator, Literal
 
@@ -29,6 +28,9 @@ FindingKind = Literal[
     "downgrade_not_implemented",
     "round_trip_failed",
     "multiple_heads",
+    "upgrade_fails_with_rows",
+    "downgrade_fails_with_rows",
+    "downgrade_loses_rows",
 ]
 
 # Which generated tests a finding explains when they fail (see verify.py).
@@ -40,6 +42,9 @@ FINDING_ASPECTS: dict[str, set[str]] = {
     "downgrade_not_implemented": {"downgrade", "round_trip", "data"},
     "round_trip_failed": {"round_trip", "data"},
     "multiple_heads": set(),
+    "upgrade_fails_with_rows": {"data"},
+    "downgrade_fails_with_rows": {"data"},
+    "downgrade_loses_rows": {"data"},
 }
 
 
@@ -108,7 +113,7 @@ class Capture:
         total = len(history.order)
         applied = iter(range(1, total + 1))
         history.on_upgraded = (lambda rev: progress("upgrade", rev, next(applied), total)) if progress else None
-        with _quiet_alembic(), _env_guard():
+        with _env_guard():
             history.build()
             if progress:
                 progress("downgrade", "", 0, total)
@@ -240,17 +245,6 @@ def _check_url(db_url: str | None) -> str | None:
     if backend not in ("sqlite", "postgresql"):
         raise CaptureError(f"--db-url: {backend} is not supported; use a PostgreSQL server URL (or none for SQLite)")
     return db_url if backend == "postgresql" else None
-
-
-@contextmanager
-def _quiet_alembic() -> Iterator[None]:
-    """Silence env.py's INFO logging ("Running upgrade ...") while the history runs."""
-    previous = logging.root.manager.disable
-    logging.disable(logging.INFO)
-    try:
-        yield
-    finally:
-        logging.disable(previous)
 
 
 @contextmanager

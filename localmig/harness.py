@@ -400,6 +400,21 @@ class SchemaView:
     def check_constraints(self, table: str) -> list[dict[str, Any]]:
         return self.table(table)["check_constraints"]
 
+    def find_foreign_key(self, table: str, columns: list[str]) -> dict[str, Any] | None:
+        """The foreign key of ``table`` on exactly these columns, if any."""
+        return next((fk for fk in self.foreign_keys(table) if fk["columns"] == columns), None)
+
+    def find_unique(self, table: str, columns: list[str]) -> dict[str, Any] | None:
+        """The unique constraint (or unique index) of ``table`` on exactly these columns, if any."""
+        found = [u for u in self.unique_constraints(table) if u["columns"] == columns]
+        found += [i for i in self.table(table)["indexes"] if i["unique"] and i["columns"] == columns]
+        return found[0] if found else None
+
+    def find_check(self, table: str, name_or_sql: str) -> dict[str, Any] | None:
+        """The check constraint of ``table`` with this name (or this SQL text), if any."""
+        wanted = " ".join(name_or_sql.split())
+        return next((c for c in self.check_constraints(table) if wanted in (c["name"], c["sqltext"])), None)
+
 
 # --------------------------------------------------------------------------- running revisions
 
@@ -653,19 +668,20 @@ class Database:
     def insert(self, table: str, rows: list[dict[str, Any]]) -> None:
         """Insert rows (dicts of column values) into ``[schema.]table`` and commit."""
         schema, _, name = table.rpartition(".")
-        columns = list(dict.fromkeys(column for row in rows for column in row))
-        target = sa.table(name, *(sa.column(c) for c in columns), schema=schema or None)
         with self.engine.begin() as connection:
+            target = sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=connection)
             for row in rows:
                 connection.execute(sa.insert(target).values(**row))
 
-    def rows(self, table: str) -> list[dict[str, Any]]:
-        """Every row of ``[schema.]table`` as dicts, ordered by the primary key (else all columns)."""
+    def rows(self, table: str, *, without: Iterable[str] = ()) -> list[dict[str, Any]]:
+        """Every row of ``[schema.]table`` as dicts, ordered by the primary key (else all
+        columns); ``without`` leaves out columns whose values are not reproducible (timestamps)."""
         schema, _, name = table.rpartition(".")
         with self.engine.connect() as connection:
             reflected = sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=connection)
             order = list(reflected.primary_key.columns) or list(reflected.columns)
-            result = connection.execute(sa.select(reflected).order_by(*order))
+            columns = [c for c in reflected.columns if c.name not in set(without)]
+            result = connection.execute(sa.select(*columns).order_by(*order))
             return [dict(row) for row in result.mappings()]
 
     def execute(self, statement: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:

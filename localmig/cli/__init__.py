@@ -1,0 +1,30 @@
+"""The ``localmig`` command: a thin layer of click commands over :mod:`localmig.pipeline`."""
+
+from __future__ import annotations
+
+import click
+
+from .. import __version__
+from .common import run_guarded
+from .generate import generate
+from .scan import scan
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="localmig")
+def cli() -> None:
+    """Write pytest tests for Alembic migrations; see `localmig COMMAND --help`.
+
+    \b
+    Exit codes: 0 done; 1 problems found (failing or stale tests, a generated test localmig
+    had to drop); 2 usage or configuration error; 3 not a usable Alembic project; 4 the scratch
+    database could not be used; 5 model error; 130 interrupted.
+    """
+
+
+cli.add_command(scan)
+cli.add_command(generate)
+
+
+def main() -> None:
+    run_guarded(cli)

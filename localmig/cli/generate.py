@@ -1,0 +1,51 @@
+"""``localmig generate``: write a verified pytest suite for chosen revisions."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from ..errors import ExitCode
+from ..pipeline import Session, SessionOptions
+from .common import ProgressView, out, project_options
+from .scan import print_findings
+
+
+@click.command()
+@project_options
+@click.option("--rev", "revisions", multiple=True, metavar="REV", help="A revision (id, prefix or branch label); repeatable.")
+@click.option("--all", "all_revisions", is_flag=True, help="Every revision (the default when no --rev is given).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Suite folder (default: <project>/tests/migrations).")
+@click.option("--dry-run", is_flag=True, help="Generate and verify, but write nothing.")
+@click.option("--force", is_flag=True, help="Overwrite files that were edited by hand.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+def generate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, revisions: tuple[str, ...],
+             all_revisions: bool, out_dir: Path | None, dry_run: bool, force: bool, quiet: bool) -> None:
+    """Generate tests, run them on scratch databases, and write the suite."""
+    if revisions and all_revisions:
+        raise click.UsageError("give --rev or --all, not both")
+    options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, out=out_dir)
+    with ProgressView(quiet=quiet) as view, Session(options, view) as session:
+        items = session.generate(session.select(list(revisions)))
+        written = session.write(items, force=force, dry_run=dry_run)
+    table = Table(title="generated tests")
+    for column in ("revision", "file", "tests", "passed", "expose a finding", "dropped"):
+        table.add_column(column, overflow="fold")
+    for item in items:
+        table.add_row(
+            item.revision.id, item.filename, str(len(item.plan.tests)), str(item.count("passed")),
+            f"[yellow]{item.count('migration_defect')}[/]" if item.count("migration_defect") else "0",
+            f"[red]{len(item.dropped)}[/]" if item.dropped else "0",
+        )
+    out.print(table)
+    print_findings(session.findings)
+    for result in written:
+        if result.action != "unchanged":
+            out.print(f"{result.action.replace('_', ' ')}: {result.path}")
+    if dry_run:
+        out.print("[dim]--dry-run: nothing was written[/]")
+    if any(item.dropped for item in items):
+        sys.exit(ExitCode.PROBLEMS)

@@ -1,0 +1,91 @@
+"""``localmig scan``: the revisions, their graph, their tests' state and the history's findings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from ..pipeline import Session, SessionOptions
+from .common import ProgressView, console, out, project_options
+
+
+@click.command()
+@project_options
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="The suite folder whose files are checked.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON document instead of a table.")
+def scan(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, out_dir: Path | None, as_json: bool) -> None:
+    """Run the history on a scratch database and report revisions and findings."""
+    options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, out=out_dir)
+    with ProgressView(quiet=as_json) as view, Session(options, view) as session:
+        if as_json:
+            out.print_json(json.dumps(scan_document(session)))
+        else:
+            print_scan(session)
+
+
+def scan_document(session: Session) -> dict:
+    capture = session.capture
+    return {
+        "project": str(session.project.root),
+        "dialect": capture.dialect,
+        "heads": capture.heads,
+        "revisions": [
+            {
+                **revision.model_dump(mode="json"),
+                "tests": session.status(revision),
+                "applied": capture.captures[revision.id].applied,
+                "changes": capture.captures[revision.id].diff.describe() if capture.captures[revision.id].diff else [],
+            }
+            for revision in capture.revisions
+        ],
+        "findings": [f.model_dump(mode="json") for f in session.findings],
+    }
+
+
+def graph_markers(revision) -> str:
+    markers = []
+    if revision.is_base:
+        markers.append("base")
+    if revision.is_branch_point:
+        markers.append("branch")
+    if revision.is_merge:
+        markers.append("merge")
+    if revision.is_head:
+        markers.append("head")
+    markers += [f"@{label}" for label in revision.branch_labels]
+    return " ".join(markers)
+
+
+def print_scan(session: Session) -> None:
+    capture = session.capture
+    table = Table(title=f"{session.project.root} ({len(capture.revisions)} revisions, {capture.dialect})")
+    for column in ("revision", "message", "graph", "tests", "changes", "findings"):
+        table.add_column(column, overflow="fold")
+    for revision in capture.revisions:
+        found = session.findings_for(revision.id)
+        diff = capture.captures[revision.id].diff
+        table.add_row(
+            revision.id,
+            revision.message,
+            graph_markers(revision),
+            session.status(revision),
+            str(len(diff.changes)) if diff is not None else "-",
+            f"[red]{len(found)}[/]" if found else "",
+        )
+    out.print(table)
+    print_findings(session.findings)
+
+
+def print_findings(findings) -> None:
+    if not findings:
+        out.print("[green]no findings[/]: every upgrade applied and every downgrade restored the schema")
+        return
+    out.print(f"[bold]{len(findings)} finding(s):[/]")
+    for finding in findings:
+        where = finding.revision or "history"
+        out.print(f"  [red]{finding.kind}[/] {where}: {finding.message}")
+        for detail in finding.details:
+            out.print(f"      {detail}")
