@@ -1,0 +1,160 @@
+"""The Ollama conversation: host policy, structured chat with streaming, and plain errors.
+
+Everything goes through the official ``ollama`` client. A host must be loopback unless the
+settings allow remote hosts and list this one. Every failure becomes a :class:`ModelError`
+subclass whose message says what to do (start Ollama, pull the model, raise the timeout).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+import httpx
+import ollama
+from pydantic import BaseModel
+
+from .config import ModelProfile, Settings
+from .errors import HostRefused, ModelError, ModelNotPulled, ModelTimeout, ModelUnavailable
+
+
+def host_name(host: str) -> str:
+    """The machine part of an Ollama host given as URL, host:port or bare host."""
+    return urlsplit(host if "://" in host else f"http://{host}").hostname or ""
+
+
+def is_loopback(host: str) -> bool:
+    name = host_name(host)
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def check_host(host: str, settings: Settings) -> str:
+    """``host`` if it may be used; HostRefused for a remote host that is not explicitly allowed."""
+    if is_loopback(host):
+        return host
+    name = host_name(host)
+    allowed = {host_name(h) for h in settings.allowed_hosts}
+    if settings.allow_remote and name in allowed:
+        return host
+    source = f" ({settings.source})" if settings.source else ""
+    raise HostRefused(
+        f"refusing to send schema context to {host}: it is not a loopback address",
+        hint=f"to allow it, set `allow_remote: true` and list {name!r} under `allowed_hosts` in models.yaml{source}",
+    )
+
+
+class ChatReply(BaseModel):
+    """A complete answer with Ollama's own counters."""
+
+    content: str
+    model: str
+    done_reason: str | None = None
+    prompt_tokens: int | None = None
+    answer_tokens: int | None = None
+    seconds: float = 0.0
+
+
+class OllamaModel:
+    """One model profile on one Ollama host."""
+
+    def __init__(self, profile: ModelProfile, settings: Settings) -> None:
+        self.profile = profile
+        self.host = check_host(settings.host_for(profile), settings)
+        self.client = ollama.Client(host=self.host, timeout=profile.timeout)
+
+    @property
+    def tag(self) -> str:
+        return self.profile.model
+
+    def pulled(self) -> list[str]:
+        """The tags the host has; ModelUnavailable when it cannot be reached."""
+        try:
+            listing = self.client.list()
+        except (ConnectionError, httpx.ConnectError, httpx.TimeoutException):
+            raise self._unavailable() from None
+        except ollama.ResponseError as error:
+            raise ModelError(f"Ollama at {self.host} answered {error.status_code}: {error.error}") from None
+        return [m.model for m in listing.models if m.model]
+
+    def is_pulled(self, tags: list[str] | None = None) -> bool:
+        tags = self.pulled() if tags is None else tags
+        wanted = _canonical(self.tag)
+        return any(_canonical(t) == wanted for t in tags)
+
+    def ensure_ready(self) -> None:
+        """ModelUnavailable / ModelNotPulled now, rather than in the middle of a generation."""
+        if not self.is_pulled():
+            raise self._not_pulled()
+
+    def chat(
+        self,
+        messages: list[dict[str, str]],
+        schema: dict[str, Any],
+        on_token: Callable[[str], None] | None = None,
+    ) -> ChatReply:
+        """Ask for an answer under ``schema``, streaming its tokens to ``on_token``."""
+        started = time.monotonic()
+        deadline = started + self.profile.timeout
+        options = self.profile.options.model_dump(exclude_none=True)
+        parts: list[str] = []
+        try:
+            stream = self.client.chat(
+                model=self.tag, messages=messages, stream=True, format=schema, options=options, keep_alive="5m"
+            )
+            for chunk in stream:
+                piece = chunk.message.content or ""
+                if piece:
+                    parts.append(piece)
+                    if on_token is not None:
+                        on_token(piece)
+                if time.monotonic() > deadline:
+                    raise ModelTimeout(self._timeout_message())
+                if chunk.done:
+                    return ChatReply(
+                        content="".join(parts),
+                        model=chunk.model or self.tag,
+                        done_reason=chunk.done_reason,
+                        prompt_tokens=chunk.prompt_eval_count,
+                        answer_tokens=chunk.eval_count,
+                        seconds=time.monotonic() - started,
+                    )
+        except (ConnectionError, httpx.ConnectError):
+            raise self._unavailable() from None
+        except httpx.TimeoutException:
+            raise ModelTimeout(self._timeout_message(), hint="raise `timeout` in the profile, or use a smaller model") from None
+        except (httpx.RemoteProtocolError, httpx.ReadError):
+            raise ModelError(f"the answer from {self.tag} stopped halfway (the connection was cut)",
+                             hint="check the Ollama server log; run again") from None
+        except ollama.ResponseError as error:
+            if error.status_code == 404:
+                raise self._not_pulled() from None
+            if error.status_code == -1:
+                raise ModelError(f"the answer from {self.tag} stopped halfway: {error.error}",
+                                 hint="check the Ollama server log; run again") from None
+            raise ModelError(f"Ollama at {self.host} answered {error.status_code}: {error.error}") from None
+        raise ModelError(f"the answer from {self.tag} ended without its final message (stream cut)",
+                         hint="check the Ollama server log; run again")
+
+    def _timeout_message(self) -> str:
+        return f"{self.tag} did not answer within {self.profile.timeout:.0f} s"
+
+    def _unavailable(self) -> ModelUnavailable:
+        return ModelUnavailable(
+            f"Ollama is not reachable at {self.host}",
+            hint="start it with `ollama serve` (or set the host in models.yaml / OLLAMA_HOST); "
+            "`--no-model` skips the model layer",
+        )
+
+    def _not_pulled(self) -> ModelNotPulled:
+        return ModelNotPulled(f"Ollama at {self.host} does not have the model {self.tag}", hint=f"run `{self.profile.pull_command}`")
+
+
+def _canonical(tag: str) -> str:
+    return tag if ":" in tag else f"{tag}:latest"

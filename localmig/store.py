@@ -1,0 +1,129 @@
+"""The local store ``.localmig/localmig.db``: every prompt sent, every answer, and the answer cache.
+
+SQLite through SQLAlchemy; its schema is managed by Alembic migrations of its own
+(``localmig/store_migrations``), applied when the store opens. The cache key covers the full
+prompt, the model tag, the options, the prompts version and the answer schema, so a re-run
+with the same inputs never calls the model, and ``--replay-only`` can run without one.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from pydantic import BaseModel, Field
+
+from .errors import ConfigError
+
+MIGRATIONS = Path(__file__).parent / "store_migrations"
+metadata = sa.MetaData()
+exchanges = sa.Table(
+    "exchanges", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("created_at", sa.String), sa.Column("revision", sa.String), sa.Column("purpose", sa.String),
+    sa.Column("model", sa.String), sa.Column("host", sa.String), sa.Column("options", sa.Text),
+    sa.Column("prompts_version", sa.String), sa.Column("cache_key", sa.String), sa.Column("messages", sa.Text),
+    sa.Column("answer", sa.Text), sa.Column("cache_hit", sa.Boolean), sa.Column("errors", sa.Text),
+    sa.Column("outcome", sa.String), sa.Column("prompt_tokens", sa.Integer), sa.Column("answer_tokens", sa.Integer),
+    sa.Column("seconds", sa.Float),
+)
+answers = sa.Table(
+    "answers", metadata,
+    sa.Column("cache_key", sa.String, primary_key=True), sa.Column("model", sa.String),
+    sa.Column("answer", sa.Text), sa.Column("created_at", sa.String),
+)
+
+
+class Exchange(BaseModel):
+    """One request to a model (or to the cache in its place) and what came of it."""
+
+    id: int | None = None
+    created_at: str = Field(default_factory=lambda: datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
+    revision: str
+    purpose: str = Field(description="generate, repair_answer or repair_tests")
+    model: str
+    host: str
+    options: dict[str, Any]
+    prompts_version: str
+    cache_key: str
+    messages: list[dict[str, str]] = Field(description="The full prompt, exactly as sent.")
+    answer: str | None = None
+    cache_hit: bool = False
+    errors: list[str] = Field(default_factory=list)
+    outcome: str | None = None
+    prompt_tokens: int | None = None
+    answer_tokens: int | None = None
+    seconds: float | None = None
+
+
+def cache_key(messages: list[dict[str, str]], model: str, options: dict[str, Any], prompts_version: str,
+              schema: dict[str, Any]) -> str:
+    material = json.dumps([messages, model, options, prompts_version, schema], sort_keys=True)
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+class Store:
+    """``<project>/.localmig/localmig.db``, created and migrated on first use."""
+
+    def __init__(self, project_root: Path) -> None:
+        self.path = project_root / ".localmig" / "localmig.db"
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ConfigError(f"cannot create {self.path.parent}: {error.strerror}") from None
+        self.engine = sa.create_engine(f"sqlite:///{self.path}")
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def cached(self, key: str) -> str | None:
+        with self.engine.connect() as connection:
+            return connection.execute(sa.select(answers.c.answer).where(answers.c.cache_key == key)).scalar()
+
+    def remember(self, key: str, model: str, answer: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(sa.delete(answers).where(answers.c.cache_key == key))
+            connection.execute(sa.insert(answers).values(cache_key=key, model=model, answer=answer,
+                                                         created_at=datetime.datetime.now(datetime.timezone.utc).isoformat()))
+
+    def log(self, exchange: Exchange) -> int:
+        row = exchange.model_dump(exclude={"id"})
+        for field in ("options", "messages", "errors"):
+            row[field] = json.dumps(row[field])
+        with self.engine.begin() as connection:
+            exchange.id = connection.execute(sa.insert(exchanges).values(**row)).inserted_primary_key[0]
+        return exchange.id
+
+    def update(self, exchange_id: int, *, errors: list[str] | None = None, outcome: str | None = None) -> None:
+        values: dict[str, Any] = {}
+        if errors is not None:
+            values["errors"] = json.dumps(errors)
+        if outcome is not None:
+            values["outcome"] = outcome
+        with self.engine.begin() as connection:
+            connection.execute(sa.update(exchanges).where(exchanges.c.id == exchange_id).values(**values))
+
+    def recent(self, limit: int = 20, revision: str | None = None) -> list[Exchange]:
+        query = sa.select(exchanges).order_by(exchanges.c.id.desc()).limit(limit)
+        if revision:
+            query = query.where(exchanges.c.revision.startswith(revision))
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).mappings().all()
+        result = []
+        for row in rows:
+            data = dict(row)
+            for field in ("options", "messages", "errors"):
+                data[field] = json.loads(data[field]) if data[field] else ([] if field != "options" else {})
+            result.append(Exchange.model_validate(data))
+        return result
