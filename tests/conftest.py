@@ -1,0 +1,59 @@
+"""Shared fixtures: copies of the example projects, a real PostgreSQL server, the CLI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "tests" / "examples"
+DEMO = ROOT / "examples" / "demo"
+
+
+@pytest.fixture
+def project(tmp_path):
+    """``project("linear")`` copies tests/examples/linear (or ``"demo"``) to a temporary folder."""
+
+    def copy(name: str) -> Path:
+        source = DEMO if name == "demo" else SCENARIOS / name
+        target = tmp_path / name
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.db"))
+        return target
+
+    return copy
+
+
+@pytest.fixture(scope="session")
+def pg_url(tmp_path_factory):
+    """A PostgreSQL server URL: LOCALMIG_TEST_PG_URL, else one started here from Debian's package."""
+    url = os.environ.get("LOCALMIG_TEST_PG_URL")
+    if url:
+        yield url
+        return
+    if not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")):
+        if os.environ.get("LOCALMIG_REQUIRE_PG"):
+            pytest.fail("PostgreSQL is required (LOCALMIG_REQUIRE_PG) but not installed")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql), set LOCALMIG_TEST_PG_URL")
+    folder = tmp_path_factory.mktemp("pg")
+    os.chmod(folder, 0o777)
+    started = subprocess.run(["bash", str(ROOT / ".ci" / "start-postgres"), str(folder / "cluster")],
+                             capture_output=True, text=True, check=True)
+    settings = dict(line.removeprefix("export ").split("=", 1) for line in started.stdout.splitlines())
+    try:
+        yield settings["LOCALMIG_TEST_PG_URL"]
+    finally:
+        subprocess.run(settings["LOCALMIG_TEST_PG_STOP"].strip("'"), shell=True, capture_output=True)
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run ``python -m localmig ARGS`` in a subprocess (the way a user runs it)."""
+    return subprocess.run(
+        [sys.executable, "-m", "localmig", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+    )
