@@ -82,6 +82,10 @@ class AlembicProject:
             raise ProjectError(f"the history is empty: no revision files in {folders}", hint="create one with `alembic revision`")
         self.heads = [r.id for r in self.revisions if r.is_head]
         self.by_id = {r.id: r for r in self.revisions}
+        # A branch label names the revision that declares it (as in alembic), not every
+        # revision of the branch (RevisionInfo.branch_labels lists the inherited ones too).
+        labels = {label for r in self.revisions for label in r.branch_labels}
+        self.labels = {label: script.get_revision(label).revision for label in labels}
 
     def config(self) -> Config:
         """A fresh Alembic Config for this project (never used with the project's URL)."""
@@ -107,7 +111,9 @@ class AlembicProject:
         """A revision by id, unique id prefix, or branch label."""
         if spec in self.by_id:
             return self.by_id[spec]
-        matches = [r for r in self.revisions if r.id.startswith(spec) or spec in r.branch_labels]
+        matches = [r for r in self.revisions if r.id.startswith(spec)]
+        if not matches and spec in self.labels:
+            matches = [self.by_id[self.labels[spec]]]
         if len(matches) == 1:
             return matches[0]
         known = ", ".join(r.id for r in self.revisions[:8])
