@@ -487,8 +487,13 @@ class MigrationRunner:
         try:
             with engine.connect() as connection:
                 self.config.attributes["connection"] = connection
-                with EnvironmentContext(self.config, self.script, fn=migrations):
-                    self.script.run_env()
+                guard = _connect_guard(url)
+                sa.event.listen(sa.Engine, "do_connect", guard)
+                try:
+                    with EnvironmentContext(self.config, self.script, fn=migrations):
+                        self.script.run_env()
+                finally:
+                    sa.event.remove(sa.Engine, "do_connect", guard)
                 if connection.in_transaction():
                     connection.commit()
         finally:
@@ -496,6 +501,41 @@ class MigrationRunner:
             engine.dispose()
         if not ran:
             raise HarnessError("env.py returned without running migrations (is it in offline mode?)")
+
+
+def _connect_guard(url: sa.URL | str) -> Callable[..., None]:
+    """A ``do_connect`` listener that refuses, before the DBAPI connects, any database but
+    ``url``: an env.py that builds its own engine must not touch (or, on SQLite, create) the
+    project's real database. Connections whose target cannot be told are let through; the
+    check in :meth:`MigrationRunner.run` still sees where env.py's migrations run."""
+    expected = make_url(url)
+
+    def check(dialect: Any, record: Any, cargs: list, cparams: dict) -> None:
+        if dialect.name == "sqlite":
+            name = cargs[0] if cargs else cparams.get("database")
+            if not isinstance(name, str) or name in ("", ":memory:") or name.startswith("file:"):
+                return
+            target = sa.URL.create("sqlite", database=name)
+            refused = not same_database(target, expected)
+        else:
+            database = cparams.get("dbname", cparams.get("database"))
+            if not database:
+                return
+            host, port = cparams.get("host"), cparams.get("port")
+            target = sa.URL.create(dialect.name, host=host, port=int(port) if port else None, database=database)
+            refused = (
+                dialect.name != expected.get_backend_name()
+                or database != expected.database
+                or bool(host and expected.host and host != expected.host)
+                or bool(port and expected.port and int(port) != expected.port)
+            )
+        if refused:
+            raise EnvironmentIgnoresURL(
+                f"env.py connected to {target.render_as_string(hide_password=True)} instead of the scratch "
+                f"database {expected.render_as_string(hide_password=True)} it was given"
+            )
+
+    return check
 
 
 def topological_order(script: ScriptDirectory) -> list[str]:
