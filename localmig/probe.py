@@ -51,13 +51,14 @@ def observe(history: MigrationHistory, revision: RevisionInfo, before: SchemaSna
     existing = [t for t in touched if t in before.tables and t in after.tables]
     if changes_data:
         existing += [t for t in before.tables if t in words and t not in existing]
-    if not existing:
+    # tables the revision creates and fills (op.bulk_insert into a new lookup table...)
+    created = {t for t in after.tables if changes_data and t in words and t not in before.tables}
+    if not existing and not created:
         return None
     literals = source_literals(text) if changes_data else {}
-    seeds = _accepted(history, revision.id, seed_rows(before, existing, literals=literals, edge=changes_data))
-    if not seeds:
+    seeds = _accepted(history, revision.id, seed_rows(before, existing, literals=literals, edge=changes_data)) if existing else {}
+    if not seeds and not created:
         return None
-    created = {t for t in after.tables if changes_data and t in words and t not in before.tables}
     readable = sorted(set(seeds) | created)
     first = _run(history, revision.id, seeds, readable, before)
     second = _run(history, revision.id, seeds, readable, before)
