@@ -146,7 +146,10 @@ class Capture:
     def _findings(self) -> list[Finding]:
         history = self.history
         findings: list[Finding] = []
-        if len(self.project.heads) > 1:
+        # Heads on differently labelled branches are independent branches by design (alembic's
+        # "multiple bases", run with `upgrade heads`); only a fork within one branch is a finding.
+        labels = [tuple(self.project.by_id[head].branch_labels) for head in self.project.heads]
+        if len(labels) != len(set(labels)):
             findings.append(
                 Finding(
                     kind="multiple_heads",
