@@ -214,7 +214,7 @@ def build_context(
         dialect=dialect,
         changes=diff.describe(),
         schema_before={t: before.tables[t].describe() for t in shown if t in before.tables},
-        schema_after={t: after.tables[t].describe() for t in shown if t in after.tables},
+        schema_after={t: after.tables[t].describe() for t in sorted(touched) if t in after.tables},
         source=redact_source(source_path.read_text(encoding="utf-8")),
         neighbours=sorted(neighbours),
         existing_tests=existing_tests,

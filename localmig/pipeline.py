@@ -17,13 +17,20 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from .capture import Capture, Finding, HistoryCapture
+from .config import load_settings
+from .context import build_context
 from .engines.deterministic import plan_for
+from .engines.model import Conversation, ModelEngine
+from .errors import CacheMiss, HostRefused, ModelError, ModelNotPulled, ModelUnavailable
 from .events import CaptureProgress, EventSink, Notice, RevisionProgress, VerifyProgress, ignore
+from .llm import OllamaModel
 from .plan import TestPlan
 from .probe import DataObservation, observe
 from .project import AlembicProject, RevisionInfo, load
-from .render import CONFTEST, FileStatus, SuiteLayout, file_status, module_name, render_module, suite_files
+from .prompts import PromptSet
+from .render import FileStatus, SuiteLayout, file_status, module_name, render_module, suite_files
 from .schema import SchemaDiff
+from .store import Store
 from .verify import TestOutcome, VerificationResult, run_suite
 
 
@@ -35,6 +42,18 @@ class SessionOptions(BaseModel):
     builtin_env: bool = Field(False, description="Run on localmig's env.py instead of the project's.")
     metadata: str | None = Field(None, description="module:attribute of a MetaData, for the built-in env.")
     out: Path | None = Field(None, description="Where the suite goes; default <project>/tests/migrations.")
+
+
+class ModelChoice(BaseModel):
+    """Whether and how the model layer runs."""
+
+    mode: Literal["auto", "require", "off"] = Field(
+        "auto", description="auto: use the model if Ollama answers, else go on without it; require: fail; off: never."
+    )
+    model: str | None = Field(None, description="A models.yaml profile name or a raw Ollama tag.")
+    config: Path | None = Field(None, description="models.yaml to use instead of the usual look-up.")
+    prompts: Path | None = Field(None, description="A folder of prompt templates that override the packaged ones.")
+    replay_only: bool = Field(False, description="Answer only from the cache; a miss is an error.")
 
 
 class ReviewItem(BaseModel):
@@ -50,6 +69,9 @@ class ReviewItem(BaseModel):
     outcomes: list[TestOutcome] = Field(default_factory=list)
     dropped: list[TestOutcome] = Field(default_factory=list, description="Tests removed: they failed and no finding explains why.")
     observation: DataObservation | None = None
+    conversation: Conversation | None = Field(None, description="What was sent to the model and what it answered.")
+    model_error: str | None = None
+    hint: str = ""
 
     def count(self, verdict: str) -> int:
         return sum(1 for o in self.outcomes if o.verdict == verdict)
@@ -77,6 +99,8 @@ class Session:
             self.close()
             raise
         self.findings: list[Finding] = list(self.capture.findings)
+        self.engine: ModelEngine | None = None
+        self.store: Store | None = None
 
     def __enter__(self) -> Session:
         return self
@@ -86,7 +110,122 @@ class Session:
 
     def close(self) -> None:
         self._capture.close()
+        if self.store is not None:
+            self.store.close()
         logging.disable(self._logging)
+
+    # ---- the model layer
+
+    def use_model(self, choice: ModelChoice) -> ModelEngine | None:
+        """Set up the model engine; in ``auto`` mode an unreachable Ollama or a missing model only
+        skips the model layer (with a prominent notice), in ``require`` mode it is an error."""
+        self.engine = None
+        if choice.mode == "off":
+            return None
+        settings = load_settings(choice.config, self.project.root)
+        profile = settings.profile(choice.model)
+        prompts = PromptSet.for_project(profile.family, self.project.root, choice.prompts)
+        model = None
+        if not choice.replay_only:
+            model = OllamaModel(profile, settings)  # HostRefused is always an error
+            try:
+                model.ensure_ready()
+            except (ModelUnavailable, ModelNotPulled) as error:
+                if choice.mode == "require":
+                    raise
+                self.events(Notice(level="warning", message=f"model layer skipped: {error}", hint=error.hint))
+                return None
+        if self.store is None:
+            self.store = Store(self.project.root)
+        self.engine = ModelEngine(model, profile, prompts, self.store, replay_only=choice.replay_only, events=self.events)
+        return self.engine
+
+    @property
+    def model_label(self) -> str | None:
+        return self.engine.profile.model if self.engine else None
+
+    def context_for(self, item: ReviewItem) -> Conversation:
+        """The conversation the model engine would start for ``item`` (nothing is sent)."""
+        assert self.engine is not None and item.diff is not None
+        revision = item.revision
+        context = build_context(
+            revision,
+            self.project.root / revision.path,
+            item.diff,
+            self._capture.snapshot_before(revision.id),
+            self._capture.snapshot_after(revision.id),
+            dialect=self.capture.dialect,
+            existing_tests=[t.name for t in item.plan.tests if t.engine == "deterministic"],
+            findings=[f.message for f in item.findings],
+            hint=item.hint,
+        )
+        return self.engine.start(context)
+
+    def _ask_model(self, item: ReviewItem) -> None:
+        if self.engine is None or item.diff is None:
+            return
+        revision = item.revision.id
+        try:
+            item.conversation = self.context_for(item)
+            model_plan = self.engine.propose(
+                item.conversation,
+                self._capture.snapshot_before(revision),
+                self._capture.snapshot_after(revision),
+                existing=item.plan.names(),
+            )
+        except (CacheMiss, HostRefused):
+            raise
+        except (ModelUnavailable, ModelNotPulled) as error:
+            self.events(Notice(level="error", message=f"model layer stopped: {error}", hint=error.hint))
+            self.engine = None
+            item.model_error = str(error)
+            return
+        except ModelError as error:
+            self.events(Notice(level="error", message=f"{revision}: {error}", hint=error.hint))
+            item.model_error = str(error)
+            return
+        item.plan = item.plan.merged(model_plan)
+
+    def _repair_model_tests(self, items: list[ReviewItem]) -> None:
+        """Send failing model tests back with their pytest output, for the profile's rounds."""
+        if self.engine is None:
+            return
+        for _ in range(self.engine.profile.repair_rounds):
+            to_repair = []
+            for item in items:
+                failures = [o for o in item.outcomes if o.engine == "model" and o.verdict == "test_defect"]
+                if not failures or item.conversation is None or self.engine is None:
+                    continue
+                revision = item.revision.id
+                deterministic = [t for t in item.plan.tests if t.engine == "deterministic"]
+                try:
+                    repaired = self.engine.repair(
+                        item.conversation, failures, self._capture.snapshot_before(revision),
+                        self._capture.snapshot_after(revision), existing=[t.name for t in deterministic],
+                    )
+                except CacheMiss:
+                    raise
+                except ModelError as error:
+                    self.events(Notice(level="error", message=f"{revision}: repair failed: {error}", hint=error.hint))
+                    continue
+                base = item.plan.model_copy(update={"tests": deterministic})
+                item.plan = base.merged(repaired)
+                self.render(item)
+                to_repair.append(item)
+            if not to_repair:
+                return
+            self.verify(to_repair)
+
+    def _log_outcomes(self, items: list[ReviewItem]) -> None:
+        if self.store is None:
+            return
+        for item in items:
+            if item.conversation and item.conversation.exchanges and not item.model_error:
+                model = [o for o in item.outcomes if o.engine == "model"]
+                kept = sum(1 for o in model if o.verdict != "test_defect")
+                dropped = [o.name for o in item.dropped if o.engine == "model"]
+                outcome = f"verified: {kept} kept" + (f", dropped {', '.join(dropped)}" if dropped else "")
+                self.store.update(item.conversation.exchanges[-1], outcome=outcome)
 
     def _capture_progress(self, phase: str, revision: str, done: int, total: int) -> None:
         self.events(CaptureProgress(phase=phase, revision=revision, done=done, total=total))  # type: ignore[arg-type]
@@ -161,15 +300,25 @@ class Session:
             item.plan,
             dialect=self.capture.dialect,
             findings=[f.message for f in item.findings],
+            model=self.engine.profile.model if self.engine else None,
+            prompts_version=self.engine.prompts.version if self.engine else None,
         )
 
-    def generate(self, revisions: list[RevisionInfo]) -> list[ReviewItem]:
-        """Plan, render and verify tests for ``revisions``; failing tests no finding explains are dropped."""
-        items = [self.plan(revision) for revision in revisions]
-        items = [item for item in items if item.plan.tests]
-        for item in items:
-            self.render(item)
+    def generate(self, revisions: list[RevisionInfo], hints: dict[str, str] | None = None) -> list[ReviewItem]:
+        """Plan (both engines), render and verify tests for ``revisions``; repair failing model
+        tests; drop tests that still fail for a reason no finding explains."""
+        items = []
+        for revision in revisions:
+            item = self.plan(revision)
+            item.hint = (hints or {}).get(revision.id, "")
+            self._ask_model(item)
+            if item.plan.tests:
+                self.render(item)
+                items.append(item)
         self.verify(items)
+        self._repair_model_tests(items)
+        self.finalize(items)
+        self._log_outcomes(items)
         return items
 
     def suite_layout(self) -> SuiteLayout:
@@ -198,23 +347,25 @@ class Session:
         for item in items:
             item.findings = self.findings_for(item.revision.id)
             item.outcomes = result.for_revision(item.revision.id)
-            broken = [o for o in item.outcomes if o.verdict == "test_defect"]
-            if broken:
-                names = {o.name for o in broken}
-                item.dropped += broken
-                item.outcomes = [o for o in item.outcomes if o.name not in names]
-                item.plan = item.plan.model_copy(update={"tests": [t for t in item.plan.tests if t.name not in names]})
-                self.render(item)
-                for outcome in broken:
-                    self.events(
-                        Notice(
-                            level="error",
-                            message=f"{item.revision.id}: {outcome.name} failed on a migration localmig found sound; it was left out",
-                            hint=outcome.message,
-                        )
-                    )
         self.events(VerifyProgress(stage="finished", tests=tests, detail=f"{result.count('passed')} passed in {result.duration:.1f} s"))
         return result
+
+    def finalize(self, items: list[ReviewItem]) -> None:
+        """Leave out tests that failed although no finding explains it, and say so."""
+        for item in items:
+            broken = [o for o in item.outcomes if o.verdict == "test_defect"]
+            if not broken:
+                continue
+            names = {o.name for o in broken}
+            item.dropped += broken
+            item.outcomes = [o for o in item.outcomes if o.name not in names]
+            item.plan = item.plan.model_copy(update={"tests": [t for t in item.plan.tests if t.name not in names]})
+            self.render(item)
+            for outcome in broken:
+                why = ("localmig bug: a deterministic test failed on a migration found sound" if outcome.engine == "deterministic"
+                       else "the model's test still failed after the repair rounds")
+                self.events(Notice(level="error" if outcome.engine == "deterministic" else "warning",
+                                   message=f"{item.revision.id}: left out {outcome.name} ({why})", hint=outcome.message or None))
 
     # ---- writing
 

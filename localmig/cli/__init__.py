@@ -7,6 +7,7 @@ import click
 from .. import __version__
 from .common import run_guarded
 from .generate import generate
+from .models import log, models, show_prompt
 from .scan import scan
 
 
@@ -24,6 +25,9 @@ def cli() -> None:
 
 cli.add_command(scan)
 cli.add_command(generate)
+cli.add_command(models)
+cli.add_command(show_prompt)
+cli.add_command(log)
 
 
 def main() -> None:

@@ -10,10 +10,12 @@ from typing import Any, Callable
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from ..errors import ExitCode, LocalmigError
-from ..events import CaptureProgress, Event, Notice, RevisionProgress, VerifyProgress
+from ..events import CaptureProgress, Event, ModelToken, Notice, RevisionProgress, VerifyProgress
+from ..pipeline import ModelChoice
 
 console = Console(stderr=True, highlight=False)
 out = Console(highlight=False, soft_wrap=True)
@@ -33,6 +35,31 @@ def project_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
+def model_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """How the model layer runs: which profile, which settings and prompts, whether it is required."""
+    decorators = [
+        click.option("--model", "model_name", envvar="LOCALMIG_MODEL", metavar="NAME",
+                     help="A models.yaml profile or a raw Ollama tag (default: the profile marked default)."),
+        click.option("--config", "config_file", type=click.Path(path_type=Path), help="models.yaml to use."),
+        click.option("--prompts", "prompts_dir", type=click.Path(path_type=Path, file_okay=False),
+                     help="A folder of prompt templates overriding the packaged ones."),
+        click.option("--no-model", is_flag=True, help="Only the deterministic engine."),
+        click.option("--require-model", is_flag=True, help="Fail (exit 5) if the model cannot be used (for CI)."),
+        click.option("--replay-only", is_flag=True, help="Answer from the cache only; a cache miss is an error (exit 5)."),
+    ]
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
+
+
+def model_choice(model_name: str | None, config_file: Path | None, prompts_dir: Path | None, no_model: bool,
+                 require_model: bool, replay_only: bool) -> ModelChoice:
+    if no_model and (require_model or replay_only):
+        raise click.UsageError("--no-model cannot be combined with --require-model or --replay-only")
+    mode = "off" if no_model else "require" if require_model or replay_only else "auto"
+    return ModelChoice(mode=mode, model=model_name, config=config_file, prompts=prompts_dir, replay_only=replay_only)
+
+
 def run_guarded(command: click.Command) -> None:
     """Run the click command; LocalmigError -> message + hint + its exit code, never a traceback."""
     try:
@@ -46,9 +73,9 @@ def run_guarded(command: click.Command) -> None:
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except LocalmigError as error:
-        console.print(f"[bold red]error:[/] {error}")
+        console.print(f"[bold red]error:[/] {escape(str(error))}")
         if error.hint:
-            console.print(f"[dim]hint:[/] {error.hint}")
+            console.print(f"[dim]hint:[/] {escape(error.hint)}")
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         console.print("[red]interrupted[/]")
@@ -72,6 +99,7 @@ class ProgressView:
         )
         self.tasks: dict[str, Any] = {}
         self.notices: list[Notice] = []
+        self.tokens = 0
 
     def __enter__(self) -> ProgressView:
         self.progress.__enter__()
@@ -99,10 +127,14 @@ class ProgressView:
             task = self._task("verify", "running the generated tests", event.tests)
             if event.stage == "finished":
                 self.progress.update(task, completed=event.tests)
+        elif isinstance(event, ModelToken):
+            task = self._task("plan", "planning tests", None)
+            self.tokens += len(event.text)
+            self.progress.update(task, description=f"model writing tests for {event.revision} ({self.tokens} chars)")
         elif isinstance(event, Notice):
             self.notices.append(event)
             if not self.quiet or event.level == "error":
                 colour = {"info": "cyan", "warning": "yellow", "error": "red"}[event.level]
-                self.progress.console.print(f"[{colour}]{event.level}:[/] {event.message}")
+                self.progress.console.print(f"[{colour}]{event.level}:[/] {escape(event.message)}")
                 if event.hint:
-                    self.progress.console.print(f"  [dim]{event.hint}[/]")
+                    self.progress.console.print(f"  [dim]{escape(event.hint)}[/]")

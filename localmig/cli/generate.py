@@ -10,7 +10,7 @@ from rich.table import Table
 
 from ..errors import ExitCode
 from ..pipeline import Session, SessionOptions
-from .common import ProgressView, out, project_options
+from .common import ProgressView, model_choice, model_options, out, project_options
 from .scan import print_findings
 
 
@@ -22,30 +22,45 @@ from .scan import print_findings
 @click.option("--dry-run", is_flag=True, help="Generate and verify, but write nothing.")
 @click.option("--force", is_flag=True, help="Overwrite files that were edited by hand.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+@model_options
 def generate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, revisions: tuple[str, ...],
-             all_revisions: bool, out_dir: Path | None, dry_run: bool, force: bool, quiet: bool) -> None:
-    """Generate tests, run them on scratch databases, and write the suite."""
+             all_revisions: bool, out_dir: Path | None, dry_run: bool, force: bool, quiet: bool, **model: object) -> None:
+    """Generate tests, run them on scratch databases, and write the suite.
+
+    The deterministic engine always runs; the model layer adds tests when Ollama answers
+    (see --model, --no-model, --require-model, --replay-only).
+    """
     if revisions and all_revisions:
         raise click.UsageError("give --rev or --all, not both")
+    choice = model_choice(**model)  # type: ignore[arg-type]
     options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, out=out_dir)
     with ProgressView(quiet=quiet) as view, Session(options, view) as session:
+        session.use_model(choice)
+        model_label = session.model_label
         items = session.generate(session.select(list(revisions)))
         written = session.write(items, force=force, dry_run=dry_run)
-    table = Table(title="generated tests")
-    for column in ("revision", "file", "tests", "passed", "expose a finding", "dropped"):
+    table = Table(title="generated tests" + (f" (model: {model_label})" if model_label else " (no model)"))
+    for column in ("revision", "deterministic", "model", "passed", "expose a finding", "left out"):
         table.add_column(column, overflow="fold")
     for item in items:
+        by_engine = [sum(1 for t in item.plan.tests if t.engine == e) for e in ("deterministic", "model")]
         table.add_row(
-            item.revision.id, item.filename, str(len(item.plan.tests)), str(item.count("passed")),
+            item.revision.id, str(by_engine[0]),
+            f"[red]error[/]" if item.model_error else str(by_engine[1]), str(item.count("passed")),
             f"[yellow]{item.count('migration_defect')}[/]" if item.count("migration_defect") else "0",
             f"[red]{len(item.dropped)}[/]" if item.dropped else "0",
         )
     out.print(table)
+    if not model_label and choice.mode != "off":
+        out.print("[bold yellow]The model layer was skipped[/]: only deterministic tests were written "
+                  "(start Ollama with `ollama serve`, see `localmig models`).")
     print_findings(session.findings)
     for result in written:
         if result.action != "unchanged":
             out.print(f"{result.action.replace('_', ' ')}: {result.path}")
     if dry_run:
         out.print("[dim]--dry-run: nothing was written[/]")
-    if any(item.dropped for item in items):
+    if any(item.model_error for item in items):
+        sys.exit(ExitCode.MODEL)
+    if any(o.engine == "deterministic" for item in items for o in item.dropped):
         sys.exit(ExitCode.PROBLEMS)

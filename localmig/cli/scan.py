@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from ..pipeline import Session, SessionOptions
@@ -86,6 +87,6 @@ def print_findings(findings) -> None:
     out.print(f"[bold]{len(findings)} finding(s):[/]")
     for finding in findings:
         where = finding.revision or "history"
-        out.print(f"  [red]{finding.kind}[/] {where}: {finding.message}")
+        out.print(f"  [red]{finding.kind}[/] {where}: {escape(finding.message)}")
         for detail in finding.details:
-            out.print(f"      {detail}")
+            out.print(f"      {escape(detail)}")

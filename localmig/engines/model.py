@@ -51,7 +51,7 @@ Import = Annotated[str, StringConstraints(max_length=80)]
 
 
 class ModelTest(BaseModel):
-    name: str = Field(max_length=80, description="test_<what it proves>, lower_snake_case")
+    name: str = Field(max_length=80, pattern=TEST_NAME.pattern, description="test_<what it proves>, lower_snake_case")
     aspect: Literal["data", "upgrade", "downgrade", "round_trip"]
     docstring: str = Field(max_length=200, description="One sentence: what the test proves.")
     body: str = Field(max_length=2000, description="The function body only: Python statements.")

@@ -1,0 +1,128 @@
+"""``localmig models``, ``localmig show-prompt`` and ``localmig log``: the model layer, inspectable."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from ..config import load_settings
+from ..errors import ModelError
+from ..llm import OllamaModel, check_host
+from ..pipeline import ModelChoice, Session, SessionOptions
+from ..project import locate
+from ..store import Store
+from .common import ProgressView, out, project_options
+
+
+@click.command()
+@click.argument("path", type=click.Path(path_type=Path), default=".", required=False)
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="models.yaml to use.")
+def models(path: Path, config_file: Path | None) -> None:
+    """List the model profiles, whether Ollama has each model, and how to pull the missing ones."""
+    root = _project_root(path)
+    settings = load_settings(config_file, root)
+    out.print(f"settings: {settings.source}")
+    pulled: dict[str, list[str] | str] = {}
+    table = Table()
+    for column in ("profile", "model", "family", "num_ctx", "host", "pulled"):
+        table.add_column(column)
+    missing = []
+    for name, profile in settings.profiles.items():
+        host = settings.host_for(profile)
+        if host not in pulled:
+            try:
+                check_host(host, settings)
+                pulled[host] = OllamaModel(profile, settings).pulled()
+            except ModelError as error:
+                pulled[host] = str(error)
+        state = pulled[host]
+        if isinstance(state, str):
+            shown = f"[yellow]unknown[/] ({state})"
+        elif OllamaModel(profile, settings).is_pulled(state):
+            shown = "[green]yes[/]"
+        else:
+            shown = "[red]no[/]"
+            missing.append(profile)
+        marker = " (default)" if name == settings.default else ""
+        table.add_row(name + marker, profile.model, profile.family, str(profile.options.num_ctx), host, shown)
+    out.print(table)
+    for profile in missing:
+        out.print(f"to pull {profile.name}: [bold]{profile.pull_command}[/]")
+
+
+def _project_root(path: Path) -> Path | None:
+    try:
+        return locate(path).root
+    except Exception:  # models.yaml is also looked up without a project
+        return None
+
+
+@click.command("show-prompt")
+@project_options
+@click.option("--rev", "revision", required=True, metavar="REV", help="The revision (id, prefix or branch label).")
+@click.option("--model", "model_name", envvar="LOCALMIG_MODEL", metavar="NAME", help="Profile or Ollama tag.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="models.yaml to use.")
+@click.option("--prompts", "prompts_dir", type=click.Path(path_type=Path, file_okay=False), help="Prompt overrides.")
+@click.option("--hint", default="", help="A reviewer's hint, as the TUI's regenerate adds it.")
+@click.option("--json", "as_json", is_flag=True, help="Print the request body exactly as sent to /api/chat.")
+def show_prompt(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, revision: str,
+                model_name: str | None, config_file: Path | None, prompts_dir: Path | None, hint: str, as_json: bool) -> None:
+    """Print exactly what would be sent to the model for one revision (nothing is sent)."""
+    options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata)
+    with ProgressView(quiet=True) as view, Session(options, view) as session:
+        engine = session.use_model(ModelChoice(mode="require", model=model_name, config=config_file,
+                                               prompts=prompts_dir, replay_only=True))
+        item = session.plan(session.project.revision(revision))
+        if item.diff is None:
+            raise click.ClickException(f"{item.revision.id} could not be applied, so there is nothing to send")
+        item.hint = hint
+        conversation = session.context_for(item)
+    assert engine is not None
+    if as_json:
+        body = {"model": engine.profile.model, "messages": conversation.messages, "format": engine.schema,
+                "options": engine.profile.options.model_dump(exclude_none=True)}
+        click.echo(json.dumps(body, indent=2))
+        return
+    for message in conversation.messages:
+        click.echo(f"### {message['role']}")
+        click.echo(message["content"])
+        click.echo()
+
+
+@click.command("log")
+@click.argument("path", type=click.Path(path_type=Path), default=".", required=False)
+@click.option("--limit", default=20, show_default=True, help="How many exchanges.")
+@click.option("--rev", "revision", metavar="REV", help="Only this revision (id prefix).")
+@click.option("--full", is_flag=True, help="Print every prompt and answer in full.")
+def log(path: Path, limit: int, revision: str | None, full: bool) -> None:
+    """Show recent exchanges with the model (from .localmig/localmig.db)."""
+    root = locate(path).root
+    if not (root / ".localmig" / "localmig.db").exists():
+        out.print(f"no exchanges yet: {root / '.localmig'} does not exist")
+        return
+    store = Store(root)
+    try:
+        exchanges = store.recent(limit, revision)
+    finally:
+        store.close()
+    table = Table()
+    for column in ("id", "time", "revision", "purpose", "model", "cached", "tokens in/out", "s", "outcome", "errors"):
+        table.add_column(column, overflow="fold")
+    for e in exchanges:
+        table.add_row(str(e.id), e.created_at, e.revision, e.purpose, e.model, "yes" if e.cache_hit else "no",
+                      f"{e.prompt_tokens or '-'}/{e.answer_tokens or '-'}", f"{e.seconds:.1f}" if e.seconds else "-",
+                      e.outcome or "", str(len(e.errors)) if e.errors else "")
+    out.print(table)
+    if full:
+        for e in exchanges:
+            out.rule(f"exchange {e.id}: {e.revision} {e.purpose}")
+            for message in e.messages:
+                out.print(f"[bold]### {message['role']}[/]")
+                out.print(message["content"], markup=False)
+            out.print("[bold]### answer[/]")
+            out.print(e.answer or "", markup=False)
+            for error in e.errors:
+                out.print(f"[red]error:[/] {error}", markup=False)
