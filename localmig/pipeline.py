@@ -21,14 +21,14 @@ from .config import load_settings
 from .context import build_context
 from .engines.deterministic import plan_for
 from .engines.model import Conversation, ModelEngine
-from .errors import CacheMiss, HostRefused, ModelError, ModelNotPulled, ModelUnavailable
+from .errors import CacheMiss, HostRefused, ModelError, ModelNotPulled, ModelUnavailable, VerifyError
 from .events import CaptureProgress, EventSink, Notice, RevisionProgress, VerifyProgress, ignore
 from .llm import OllamaModel
 from .plan import TestPlan
 from .probe import DataObservation, observe
 from .project import AlembicProject, RevisionInfo, load
 from .prompts import PromptSet
-from .render import FileStatus, SuiteLayout, file_status, module_name, render_module, suite_files
+from .render import FileStatus, SuiteLayout, file_status, module_name, plan_from_module, render_module, suite_files
 from .schema import SchemaDiff
 from .store import Store
 from .verify import TestOutcome, VerificationResult, run_suite
@@ -349,6 +349,18 @@ class Session:
             item.outcomes = result.for_revision(item.revision.id)
         self.events(VerifyProgress(stage="finished", tests=tests, detail=f"{result.count('passed')} passed in {result.duration:.1f} s"))
         return result
+
+    def rerun(self, item: ReviewItem, text: str) -> list[TestOutcome]:
+        """Run an edited module (``text``) of ``item`` and return its outcomes (the TUI's re-run)."""
+        try:
+            names = plan_from_module(text)
+        except SyntaxError as error:
+            raise VerifyError(f"the edited module has a syntax error at line {error.lineno}: {error.msg}") from None
+        known = {t.name: t for t in item.plan.tests}
+        plan = item.plan.model_copy(update={"tests": [known[n] for n in names if n in known]})
+        probe = item.model_copy(update={"module": text, "plan": plan})
+        self.verify([probe])
+        return probe.outcomes
 
     def finalize(self, items: list[ReviewItem]) -> None:
         """Leave out tests that failed although no finding explains it, and say so."""
