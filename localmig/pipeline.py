@@ -17,19 +17,16 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from .capture import Capture, Finding, HistoryCapture
-from .config import load_settings
-from .context import build_context
 from .engines.deterministic import plan_for
-from .engines.model import Conversation, ModelEngine
-from .errors import CacheMiss, HostRefused, ModelError, ModelNotPulled, ModelUnavailable, VerifyError
+from .engines.model import Conversation
+from .errors import VerifyError
 from .events import CaptureProgress, EventSink, Notice, RevisionProgress, VerifyProgress, ignore
-from .llm import OllamaModel
+from .modelrun import ModelLayer
 from .plan import TestPlan
 from .probe import DataObservation, observe
 from .project import AlembicProject, RevisionInfo, load
-from .prompts import PromptSet
 from .render import FileStatus, SuiteLayout, file_status, module_name, plan_from_module, render_module, suite_files
-from .schema import SchemaDiff
+from .schema import SchemaDiff, SchemaSnapshot
 from .store import Store
 from .verify import TestOutcome, VerificationResult, run_suite
 
@@ -67,14 +64,17 @@ class ReviewItem(BaseModel):
     filename: str
     existing: FileStatus = "missing"
     outcomes: list[TestOutcome] = Field(default_factory=list)
-    dropped: list[TestOutcome] = Field(default_factory=list, description="Tests removed: they failed and no finding explains why.")
+    dropped: list[TestOutcome] = Field(default_factory=list, description="Tests left out: they failed and no finding explains why.")
     observation: DataObservation | None = None
     conversation: Conversation | None = Field(None, description="What was sent to the model and what it answered.")
     model_error: str | None = None
-    hint: str = ""
+    hint: str = Field("", description="A reviewer's hint for the model, added to the prompt.")
 
     def count(self, verdict: str) -> int:
         return sum(1 for o in self.outcomes if o.verdict == verdict)
+
+    def engines(self) -> dict[str, int]:
+        return {e: sum(1 for t in self.plan.tests if t.engine == e) for e in ("deterministic", "model")}
 
 
 class WriteResult(BaseModel):
@@ -90,6 +90,8 @@ class Session:
         self.events = events
         self.project: AlembicProject = load(options.path, builtin_env=options.builtin_env, metadata=options.metadata)
         self.out = (options.out or self.project.root / "tests" / "migrations").resolve()
+        self.model: ModelLayer | None = None
+        self.store: Store | None = None
         self._logging = logging.root.manager.disable
         logging.disable(logging.INFO)  # env.py's "Running upgrade ..." lines, for the session's life
         self._capture = Capture(self.project, options.db_url)
@@ -99,8 +101,6 @@ class Session:
             self.close()
             raise
         self.findings: list[Finding] = list(self.capture.findings)
-        self.engine: ModelEngine | None = None
-        self.store: Store | None = None
 
     def __enter__(self) -> Session:
         return self
@@ -113,119 +113,6 @@ class Session:
         if self.store is not None:
             self.store.close()
         logging.disable(self._logging)
-
-    # ---- the model layer
-
-    def use_model(self, choice: ModelChoice) -> ModelEngine | None:
-        """Set up the model engine; in ``auto`` mode an unreachable Ollama or a missing model only
-        skips the model layer (with a prominent notice), in ``require`` mode it is an error."""
-        self.engine = None
-        if choice.mode == "off":
-            return None
-        settings = load_settings(choice.config, self.project.root)
-        profile = settings.profile(choice.model)
-        prompts = PromptSet.for_project(profile.family, self.project.root, choice.prompts)
-        model = None
-        if not choice.replay_only:
-            model = OllamaModel(profile, settings)  # HostRefused is always an error
-            try:
-                model.ensure_ready()
-            except (ModelUnavailable, ModelNotPulled) as error:
-                if choice.mode == "require":
-                    raise
-                self.events(Notice(level="warning", message=f"model layer skipped: {error}", hint=error.hint))
-                return None
-        if self.store is None:
-            self.store = Store(self.project.root)
-        self.engine = ModelEngine(model, profile, prompts, self.store, replay_only=choice.replay_only, events=self.events)
-        return self.engine
-
-    @property
-    def model_label(self) -> str | None:
-        return self.engine.profile.model if self.engine else None
-
-    def context_for(self, item: ReviewItem) -> Conversation:
-        """The conversation the model engine would start for ``item`` (nothing is sent)."""
-        assert self.engine is not None and item.diff is not None
-        revision = item.revision
-        context = build_context(
-            revision,
-            self.project.root / revision.path,
-            item.diff,
-            self._capture.snapshot_before(revision.id),
-            self._capture.snapshot_after(revision.id),
-            dialect=self.capture.dialect,
-            existing_tests=[t.name for t in item.plan.tests if t.engine == "deterministic"],
-            findings=[f.message for f in item.findings],
-            hint=item.hint,
-        )
-        return self.engine.start(context)
-
-    def _ask_model(self, item: ReviewItem) -> None:
-        if self.engine is None or item.diff is None:
-            return
-        revision = item.revision.id
-        try:
-            item.conversation = self.context_for(item)
-            model_plan = self.engine.propose(
-                item.conversation,
-                self._capture.snapshot_before(revision),
-                self._capture.snapshot_after(revision),
-                existing=item.plan.names(),
-            )
-        except (CacheMiss, HostRefused):
-            raise
-        except (ModelUnavailable, ModelNotPulled) as error:
-            self.events(Notice(level="error", message=f"model layer stopped: {error}", hint=error.hint))
-            self.engine = None
-            item.model_error = str(error)
-            return
-        except ModelError as error:
-            self.events(Notice(level="error", message=f"{revision}: {error}", hint=error.hint))
-            item.model_error = str(error)
-            return
-        item.plan = item.plan.merged(model_plan)
-
-    def _repair_model_tests(self, items: list[ReviewItem]) -> None:
-        """Send failing model tests back with their pytest output, for the profile's rounds."""
-        if self.engine is None:
-            return
-        for _ in range(self.engine.profile.repair_rounds):
-            to_repair = []
-            for item in items:
-                failures = [o for o in item.outcomes if o.engine == "model" and o.verdict == "test_defect"]
-                if not failures or item.conversation is None or self.engine is None:
-                    continue
-                revision = item.revision.id
-                deterministic = [t for t in item.plan.tests if t.engine == "deterministic"]
-                try:
-                    repaired = self.engine.repair(
-                        item.conversation, failures, self._capture.snapshot_before(revision),
-                        self._capture.snapshot_after(revision), existing=[t.name for t in deterministic],
-                    )
-                except CacheMiss:
-                    raise
-                except ModelError as error:
-                    self.events(Notice(level="error", message=f"{revision}: repair failed: {error}", hint=error.hint))
-                    continue
-                base = item.plan.model_copy(update={"tests": deterministic})
-                item.plan = base.merged(repaired)
-                self.render(item)
-                to_repair.append(item)
-            if not to_repair:
-                return
-            self.verify(to_repair)
-
-    def _log_outcomes(self, items: list[ReviewItem]) -> None:
-        if self.store is None:
-            return
-        for item in items:
-            if item.conversation and item.conversation.exchanges and not item.model_error:
-                model = [o for o in item.outcomes if o.engine == "model"]
-                kept = sum(1 for o in model if o.verdict != "test_defect")
-                dropped = [o.name for o in item.dropped if o.engine == "model"]
-                outcome = f"verified: {kept} kept" + (f", dropped {', '.join(dropped)}" if dropped else "")
-                self.store.update(item.conversation.exchanges[-1], outcome=outcome)
 
     def _capture_progress(self, phase: str, revision: str, done: int, total: int) -> None:
         self.events(CaptureProgress(phase=phase, revision=revision, done=done, total=total))  # type: ignore[arg-type]
@@ -252,24 +139,46 @@ class Session:
     def findings_for(self, revision: str) -> list[Finding]:
         return [f for f in self.findings if f.revision == revision]
 
+    def snapshots(self, revision: str) -> tuple[SchemaSnapshot, SchemaSnapshot]:
+        """The schema just before and right after ``revision``."""
+        return self._capture.snapshot_before(revision), self._capture.snapshot_after(revision)
+
+    # ---- the model layer
+
+    def use_model(self, choice: ModelChoice) -> ModelLayer | None:
+        """Set up (or switch) the model layer; see :meth:`ModelLayer.open`."""
+        if choice.mode != "off" and self.store is None:
+            self.store = Store(self.project.root)
+        self.model = ModelLayer.open(choice, self.store, project_root=self.project.root,  # type: ignore[arg-type]
+                                     dialect=self.capture.dialect, snapshots=self.snapshots, events=self.events)
+        return self.model
+
+    @property
+    def model_label(self) -> str | None:
+        return self.model.label if self.model else None
+
+    @property
+    def engine(self):  # -> ModelEngine | None
+        return self.model.engine if self.model else None
+
+    def context_for(self, item: ReviewItem) -> Conversation:
+        """What the model would be sent first for ``item`` (nothing is sent)."""
+        assert self.model is not None, "no model layer: call use_model() first"
+        return self.model.conversation_for(item)
+
     # ---- generating
 
     def plan(self, revision: RevisionInfo) -> ReviewItem:
         """The deterministic plan of one revision (no model), with its data observation."""
-        item = ReviewItem(
-            revision=revision,
-            plan=TestPlan(revision=revision.id),
-            filename=module_name(revision),
-            existing=self.status(revision),
-        )
+        item = ReviewItem(revision=revision, plan=TestPlan(revision=revision.id), filename=module_name(revision),
+                          existing=self.status(revision))
         capture = self.capture.captures[revision.id]
-        if not capture.applied:
+        if not capture.applied or capture.diff is None:
             self.events(RevisionProgress(revision=revision.id, stage="skipped", detail="its upgrade could not be applied"))
             item.findings = self.findings_for(revision.id)
             return item
         self.events(RevisionProgress(revision=revision.id, stage="observing"))
-        before = self._capture.snapshot_before(revision.id)
-        after = self._capture.snapshot_after(revision.id)
+        before, after = self.snapshots(revision.id)
         item.diff = capture.diff
         item.observation = observe(self._capture.history, revision, before, after, capture.diff.touched_tables)
         self._observation_findings(revision.id, item.observation)
@@ -283,42 +192,52 @@ class Session:
             return
         found = []
         if observation.upgrade_error:
-            found.append(Finding(revision=revision, kind="upgrade_fails_with_rows", message=f"upgrade with existing rows: {observation.upgrade_error}"))
+            found.append(Finding(revision=revision, kind="upgrade_fails_with_rows",
+                                 message=f"upgrade with existing rows: {observation.upgrade_error}"))
         if observation.downgrade_error:
-            found.append(Finding(revision=revision, kind="downgrade_fails_with_rows", message=f"downgrade with existing rows: {observation.downgrade_error}"))
+            found.append(Finding(revision=revision, kind="downgrade_fails_with_rows",
+                                 message=f"downgrade with existing rows: {observation.downgrade_error}"))
         if observation.downgrade_lost:
-            found.append(
-                Finding(revision=revision, kind="downgrade_loses_rows", message="downgrade does not give back the rows that existed before the upgrade", details=observation.downgrade_lost)
-            )
+            found.append(Finding(revision=revision, kind="downgrade_loses_rows",
+                                 message="downgrade does not give back the rows that existed before the upgrade",
+                                 details=observation.downgrade_lost))
         known = {(f.revision, f.kind) for f in self.findings}
         self.findings += [f for f in found if (f.revision, f.kind) not in known]
 
     def render(self, item: ReviewItem) -> None:
+        engine = self.model.engine if self.model else None
         item.module = render_module(
             item.revision,
             item.diff,
             item.plan,
             dialect=self.capture.dialect,
             findings=[f.message for f in item.findings],
-            model=self.engine.profile.model if self.engine else None,
-            prompts_version=self.engine.prompts.version if self.engine else None,
+            model=engine.profile.model if engine else None,
+            prompts_version=engine.prompts.version if engine else None,
+            options_sha256=engine.settings_sha256 if engine else None,
         )
 
-    def generate(self, revisions: list[RevisionInfo], hints: dict[str, str] | None = None) -> list[ReviewItem]:
+    def generate(self, revisions: list[RevisionInfo], hints: dict[str, str] | None = None, *, jobs: int = 1,
+                 keep_failing: bool = False) -> list[ReviewItem]:
         """Plan (both engines), render and verify tests for ``revisions``; repair failing model
-        tests; drop tests that still fail for a reason no finding explains."""
+        tests; then leave out (or, with ``keep_failing``, mark xfail) tests that still fail for a
+        reason no finding explains."""
         items = []
         for revision in revisions:
             item = self.plan(revision)
             item.hint = (hints or {}).get(revision.id, "")
-            self._ask_model(item)
-            if item.plan.tests:
-                self.render(item)
-                items.append(item)
+            items.append(item)
+        if self.model is not None:
+            self.model.ask_all(items, jobs)
+        items = [item for item in items if item.plan.tests]
+        for item in items:
+            self.render(item)
         self.verify(items)
-        self._repair_model_tests(items)
-        self.finalize(items)
-        self._log_outcomes(items)
+        if self.model is not None:
+            self.model.repair(items, self.render, self.verify, jobs)
+        self.finalize(items, keep_failing=keep_failing)
+        if self.model is not None:
+            self.model.log_outcomes(items)
         return items
 
     def suite_layout(self) -> SuiteLayout:
@@ -362,37 +281,44 @@ class Session:
         self.verify([probe])
         return probe.outcomes
 
-    def finalize(self, items: list[ReviewItem]) -> None:
-        """Leave out tests that failed although no finding explains it, and say so."""
+    def finalize(self, items: list[ReviewItem], *, keep_failing: bool = False) -> None:
+        """Leave out tests that failed although no finding explains it (or mark them xfail), and say so."""
         for item in items:
-            broken = [o for o in item.outcomes if o.verdict == "test_defect"]
+            broken = {o.name: o for o in item.outcomes if o.verdict == "test_defect"}
             if not broken:
                 continue
-            names = {o.name for o in broken}
-            item.dropped += broken
-            item.outcomes = [o for o in item.outcomes if o.name not in names]
-            item.plan = item.plan.model_copy(update={"tests": [t for t in item.plan.tests if t.name not in names]})
+            tests = []
+            for test in item.plan.tests:
+                outcome = broken.get(test.name)
+                if outcome is None:
+                    tests.append(test)
+                elif keep_failing:
+                    reason = (outcome.message or "fails").splitlines()[0][:150]
+                    tests.append(test.model_copy(update={"xfail": f"localmig: failed when generated: {reason}"}))
+            item.dropped += [] if keep_failing else list(broken.values())
+            item.plan = item.plan.model_copy(update={"tests": tests})
             self.render(item)
-            for outcome in broken:
-                why = ("localmig bug: a deterministic test failed on a migration found sound" if outcome.engine == "deterministic"
+            for outcome in broken.values():
+                deterministic = outcome.engine == "deterministic"
+                why = ("localmig bug: a deterministic test failed on a migration found sound" if deterministic
                        else "the model's test still failed after the repair rounds")
-                self.events(Notice(level="error" if outcome.engine == "deterministic" else "warning",
-                                   message=f"{item.revision.id}: left out {outcome.name} ({why})", hint=outcome.message or None))
+                done = "marked xfail" if keep_failing else "left out"
+                self.events(Notice(level="error" if deterministic else "warning",
+                                   message=f"{item.revision.id}: {done} {outcome.name} ({why})", hint=outcome.message or None))
 
     # ---- writing
 
     def write(self, items: list[ReviewItem], *, force: bool = False, dry_run: bool = False) -> list[WriteResult]:
         """Write the items' modules and the shared files; hand-edited files stay unless ``force``."""
-        results = []
-        for relative, text in self.shared_files().items():
-            results.append(self._write(self.out / relative, text, force=force, dry_run=dry_run))
+        results = [self._write(self.out / relative, text, force=force, dry_run=dry_run)
+                   for relative, text in self.shared_files().items()]
         for item in items:
             if item.plan.tests:
                 results.append(self._write(self.out / item.filename, item.module, force=force, dry_run=dry_run))
         return results
 
     def _write(self, path: Path, text: str, *, force: bool, dry_run: bool) -> WriteResult:
-        shown = os.path.relpath(path, Path.cwd()) if path.is_absolute() else str(path)
+        shown = os.path.relpath(path, Path.cwd())
         if path.exists() and path.read_text(encoding="utf-8", errors="replace") == text:
             return WriteResult(path=shown, action="unchanged")
         if path.name.endswith(".py") and file_status(path) in ("hand_edited", "not_generated") and not force:

@@ -73,14 +73,15 @@ def show_prompt(path: Path, db_url: str | None, builtin_env: bool, metadata: str
     """Print exactly what would be sent to the model for one revision (nothing is sent)."""
     options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata)
     with ProgressView(quiet=True) as view, Session(options, view) as session:
-        engine = session.use_model(ModelChoice(mode="require", model=model_name, config=config_file,
-                                               prompts=prompts_dir, replay_only=True))
+        layer = session.use_model(ModelChoice(mode="require", model=model_name, config=config_file,
+                                              prompts=prompts_dir, replay_only=True))
         item = session.plan(session.project.revision(revision))
         if item.diff is None:
             raise click.ClickException(f"{item.revision.id} could not be applied, so there is nothing to send")
         item.hint = hint
         conversation = session.context_for(item)
-    assert engine is not None
+    assert layer is not None
+    engine = layer.engine
     if as_json:
         body = {"model": engine.profile.model, "messages": conversation.messages, "format": engine.schema,
                 "options": engine.profile.options.model_dump(exclude_none=True)}

@@ -10,6 +10,7 @@ logged in the store; a cached answer is replayed instead of asking the model aga
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import re
 import textwrap
@@ -90,6 +91,12 @@ class ModelEngine:
         self.replay_only = replay_only
         self.events = events
         self.schema = answer_schema()
+
+    @property
+    def settings_sha256(self) -> str:
+        """What makes answers differ: model tag, options, prompts version (recorded in file headers)."""
+        material = json.dumps([self.profile.model, self.profile.options.model_dump(), self.prompts.version], sort_keys=True)
+        return hashlib.sha256(material.encode()).hexdigest()[:16]
 
     # ---- prompts
 
