@@ -11,8 +11,10 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import Iterator, Literal
 
 from pydantic import BaseModel, Field
 
@@ -92,11 +94,13 @@ class Session:
         self.out = (options.out or self.project.root / "tests" / "migrations").resolve()
         self.model: ModelLayer | None = None
         self.store: Store | None = None
+        self.timings: dict[str, float] = {}
         self._logging = logging.root.manager.disable
         logging.disable(logging.INFO)  # env.py's "Running upgrade ..." lines, for the session's life
         self._capture = Capture(self.project, options.db_url)
         try:
-            self.capture: HistoryCapture = self._capture.run(self._capture_progress)
+            with self._timed("capture"):
+                self.capture: HistoryCapture = self._capture.run(self._capture_progress)
         except BaseException:
             self.close()
             raise
@@ -113,6 +117,15 @@ class Session:
         if self.store is not None:
             self.store.close()
         logging.disable(self._logging)
+
+    @contextmanager
+    def _timed(self, phase: str) -> Iterator[None]:
+        """Add the wall time of the block to ``timings[phase]`` (the batch report shows them)."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[phase] = self.timings.get(phase, 0.0) + time.perf_counter() - started
 
     def _capture_progress(self, phase: str, revision: str, done: int, total: int) -> None:
         self.events(CaptureProgress(phase=phase, revision=revision, done=done, total=total))  # type: ignore[arg-type]
@@ -180,7 +193,8 @@ class Session:
         self.events(RevisionProgress(revision=revision.id, stage="observing"))
         before, after = self.snapshots(revision.id)
         item.diff = capture.diff
-        item.observation = observe(self._capture.history, revision, before, after, capture.diff.touched_tables)
+        with self._timed("observe"):
+            item.observation = observe(self._capture.history, revision, before, after, capture.diff.touched_tables)
         self._observation_findings(revision.id, item.observation)
         item.plan = plan_for(revision, capture.diff, before, after, item.observation)
         item.findings = self.findings_for(revision.id)
@@ -205,7 +219,7 @@ class Session:
         self.findings += [f for f in found if (f.revision, f.kind) not in known]
 
     def render(self, item: ReviewItem) -> None:
-        engine = self.model.engine if self.model else None
+        engine = self.model.engine if self.model and item.conversation is not None else None
         item.module = render_module(
             item.revision,
             item.diff,
@@ -228,7 +242,8 @@ class Session:
             item.hint = (hints or {}).get(revision.id, "")
             items.append(item)
         if self.model is not None:
-            self.model.ask_all(items, jobs)
+            with self._timed("model"):
+                self.model.ask_all(items, jobs)
         items = [item for item in items if item.plan.tests]
         for item in items:
             self.render(item)
@@ -255,14 +270,15 @@ class Session:
         self.events(VerifyProgress(stage="started", tests=tests))
         files = dict(self.shared_files())
         files.update({item.filename: item.module for item in items})
-        result = run_suite(
-            files,
-            {item.filename: item.revision.id for item in items},
-            project_root=self.project.root,
-            plans={item.revision.id: item.plan for item in items},
-            findings=self.findings,
-            db_url=self._capture.db_url,
-        )
+        with self._timed("verify"):
+            result = run_suite(
+                files,
+                {item.filename: item.revision.id for item in items},
+                project_root=self.project.root,
+                plans={item.revision.id: item.plan for item in items},
+                findings=self.findings,
+                db_url=self._capture.db_url,
+            )
         for item in items:
             item.findings = self.findings_for(item.revision.id)
             item.outcomes = result.for_revision(item.revision.id)

@@ -77,6 +77,10 @@ class Conversation(BaseModel):
     context: ModelContext
     exchanges: list[int] = Field(default_factory=list)
     rounds: int = 0
+    seconds: float = Field(0.0, description="Time spent waiting for the model (cache hits cost none).")
+    prompt_tokens: int = 0
+    answer_tokens: int = 0
+    cache_hits: int = 0
 
 
 class ModelEngine:
@@ -145,6 +149,10 @@ class ModelEngine:
             exchange.answer, exchange.prompt_tokens, exchange.answer_tokens, exchange.seconds = (
                 reply.content, reply.prompt_tokens, reply.answer_tokens, reply.seconds)
             self.store.remember(key, self.profile.model, reply.content)
+            conversation.seconds += reply.seconds
+            conversation.prompt_tokens += reply.prompt_tokens or 0
+            conversation.answer_tokens += reply.answer_tokens or 0
+        conversation.cache_hits += exchange.cache_hit
         conversation.exchanges.append(self.store.log(exchange))
         conversation.messages = conversation.messages + [{"role": "assistant", "content": exchange.answer}]
         return exchange.answer
