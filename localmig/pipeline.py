@@ -99,7 +99,7 @@ class Session:
         logging.disable(logging.INFO)  # env.py's "Running upgrade ..." lines, for the session's life
         self._capture = Capture(self.project, options.db_url)
         try:
-            with self._timed("capture"):
+            with self.timed("capture"):
                 self.capture: HistoryCapture = self._capture.run(self._capture_progress)
         except BaseException:
             self.close()
@@ -119,7 +119,7 @@ class Session:
         logging.disable(self._logging)
 
     @contextmanager
-    def _timed(self, phase: str) -> Iterator[None]:
+    def timed(self, phase: str) -> Iterator[None]:
         """Add the wall time of the block to ``timings[phase]`` (the batch report shows them)."""
         started = time.perf_counter()
         try:
@@ -193,7 +193,7 @@ class Session:
         self.events(RevisionProgress(revision=revision.id, stage="observing"))
         before, after = self.snapshots(revision.id)
         item.diff = capture.diff
-        with self._timed("observe"):
+        with self.timed("observe"):
             item.observation = observe(self._capture.history, revision, before, after, capture.diff.touched_tables)
         self._observation_findings(revision.id, item.observation)
         item.plan = plan_for(revision, capture.diff, before, after, item.observation)
@@ -208,7 +208,8 @@ class Session:
         if observation.upgrade_error:
             found.append(Finding(revision=revision, kind="upgrade_fails_with_rows",
                                  message=f"upgrade with existing rows: {observation.upgrade_error}"))
-        if observation.downgrade_error:
+        known_downgrade = any(f.kind.startswith("downgrade") for f in self.findings_for(revision))
+        if observation.downgrade_error and not known_downgrade:
             found.append(Finding(revision=revision, kind="downgrade_fails_with_rows",
                                  message=f"downgrade with existing rows: {observation.downgrade_error}"))
         if observation.downgrade_lost:
@@ -242,7 +243,7 @@ class Session:
             item.hint = (hints or {}).get(revision.id, "")
             items.append(item)
         if self.model is not None:
-            with self._timed("model"):
+            with self.timed("model"):
                 self.model.ask_all(items, jobs)
         items = [item for item in items if item.plan.tests]
         for item in items:
@@ -270,7 +271,7 @@ class Session:
         self.events(VerifyProgress(stage="started", tests=tests))
         files = dict(self.shared_files())
         files.update({item.filename: item.module for item in items})
-        with self._timed("verify"):
+        with self.timed("verify"):
             result = run_suite(
                 files,
                 {item.filename: item.revision.id for item in items},

@@ -40,6 +40,7 @@ class FileHeader(BaseModel):
     model: str | None = None
     prompts_version: str | None = None
     options_sha256: str | None = Field(None, description="Model tag, options and prompts version the tests came from.")
+    aspects: dict[str, str] = Field(default_factory=dict, description="test name -> what it exercises (for `check`).")
     body_sha256: str = ""
 
 
@@ -130,9 +131,10 @@ def render_module(
         revision=revision.id,
         source_sha256=revision.source_sha256,
         engines=engines,
-        model=model if "model" in engines else None,
-        prompts_version=prompts_version if "model" in engines else None,
-        options_sha256=options_sha256 if "model" in engines else None,
+        model=model,
+        prompts_version=prompts_version,
+        options_sha256=options_sha256,
+        aspects={test.name: test.aspect for test in plan.tests},
     )
     return with_header(header, body)
 

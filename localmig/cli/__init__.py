@@ -6,6 +6,7 @@ import click
 
 from .. import __version__
 from .common import run_guarded
+from .batch import batch, check
 from .generate import generate
 from .models import log, models, show_prompt
 from .scan import scan
@@ -28,6 +29,8 @@ cli.add_command(generate)
 cli.add_command(models)
 cli.add_command(show_prompt)
 cli.add_command(log)
+cli.add_command(batch)
+cli.add_command(check)
 
 
 def main() -> None:

@@ -1,0 +1,150 @@
+"""``localmig batch`` and ``localmig check``: unattended generation and the CI gate."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from ..batch import BatchOptions, BatchReport, now, run_batch
+from ..checks import run_check
+from ..errors import ExitCode
+from ..events import Event, Notice, RevisionProgress
+from ..pipeline import Session, SessionOptions, atomic_write
+from .common import ProgressView, console, model_choice, model_options, out, project_options
+from .scan import print_findings
+
+
+class BatchView(ProgressView):
+    """One bar over the selected revisions (with ETA) plus the usual phase bars."""
+
+    def __init__(self, quiet: bool) -> None:
+        super().__init__(quiet)
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TimeRemainingColumn(), console=console, transient=True, disable=quiet,
+        )
+        self.revisions = None
+
+    def start_revisions(self, total: int) -> None:
+        self.revisions = self.progress.add_task("revisions", total=total)
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, RevisionProgress) and self.revisions is not None:
+            if event.stage in ("planned", "skipped"):
+                self.progress.advance(self.revisions)
+            self.progress.update(self.revisions, description=f"revisions ({event.revision}: {event.stage})")
+            return
+        if isinstance(event, Notice) and event.level == "info":
+            return
+        super().__call__(event)
+
+
+@click.command()
+@project_options
+@click.option("--all", "all_revisions", is_flag=True, help="Every revision (the default).")
+@click.option("--rev", "revisions", multiple=True, metavar="REV", help="A revision (id, prefix or label); repeatable.")
+@click.option("--since", metavar="REV", help="Only revisions after REV in history order.")
+@click.option("--missing", is_flag=True, help="Only revisions without current tests.")
+@click.option("--branch", metavar="LABEL", help="Only the revision with this branch label and its descendants.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Suite folder (default: <project>/tests/migrations).")
+@click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(1, 32), help="Model requests at once.")
+@click.option("--keep-failing", is_flag=True, help="Write failing model tests marked xfail instead of leaving them out.")
+@click.option("--dry-run", is_flag=True, help="Generate and verify, but write nothing.")
+@click.option("--force", is_flag=True, help="Overwrite files that were edited by hand.")
+@click.option("--report", "report_file", type=click.Path(path_type=Path, dir_okay=False), help="Write a JSON report here.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+@model_options
+def batch(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, all_revisions: bool,
+          revisions: tuple[str, ...], since: str | None, missing: bool, branch: str | None, out_dir: Path | None,
+          jobs: int, keep_failing: bool, dry_run: bool, force: bool, report_file: Path | None, quiet: bool,
+          **model: object) -> None:
+    """Generate, verify and write tests for many revisions, resumably (a re-run skips current files).
+
+    Exit codes: 0 done; 1 a generated test had to be left out (localmig bug) or kept as xfail;
+    5 model errors; 130 interrupted (finished revisions are kept; run again to resume).
+    """
+    if all_revisions and (revisions or since or missing or branch):
+        raise click.UsageError("--all cannot be combined with --rev, --since, --missing or --branch")
+    choice = model_choice(**model)  # type: ignore[arg-type]
+    options = BatchOptions(revisions=list(revisions), since=since, missing=missing, branch=branch, jobs=jobs,
+                           keep_failing=keep_failing, dry_run=dry_run, force=force)
+    session_options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, out=out_dir)
+    report = None
+    try:
+        with BatchView(quiet) as view, Session(session_options, view) as session:
+            session.use_model(choice)
+            report = BatchReport(project=str(session.project.root), started_at=now())
+            view.start_revisions(len(session.revisions))
+            run_batch(session, options, report, view)
+    except KeyboardInterrupt:
+        if report is not None:
+            report.interrupted = True
+            _finish(report, report_file, quiet)
+        console.print("[red]interrupted[/]: finished revisions are written; run the same command again to resume")
+        sys.exit(ExitCode.INTERRUPTED)
+    _finish(report, report_file, quiet)
+    if report.totals.model_errors:
+        sys.exit(ExitCode.MODEL)
+    if any(r.left_out or r.xfail for r in report.revisions):
+        sys.exit(ExitCode.PROBLEMS)
+
+
+def _finish(report: BatchReport, report_file: Path | None, quiet: bool) -> None:
+    if report_file is not None:
+        atomic_write(report_file, report.model_dump_json(indent=2) + "\n")
+    if not quiet:
+        print_summary(report)
+
+
+def print_summary(report: BatchReport) -> None:
+    t = report.totals
+    out.print(f"[bold]batch[/] {report.project} — model: {report.model or 'none'}"
+              + (" [red](interrupted)[/]" if report.interrupted else ""))
+    out.print(f"revisions: {t.selected} selected, {t.processed} processed, {t.skipped} skipped "
+              f"(current or not applied), {t.written} files written")
+    out.print(f"tests: {t.tests_deterministic} deterministic, {t.tests_model} from the model; "
+              f"model: {t.model_seconds:.1f} s, {t.prompt_tokens} prompt tokens, {t.answer_tokens} answer tokens; "
+              f"{t.model_errors} model error(s)")
+    problems = [r for r in report.revisions if r.left_out or r.xfail or r.model_error]
+    if problems:
+        table = Table(title="revisions needing attention")
+        for column in ("revision", "left out", "xfail", "model error"):
+            table.add_column(column, overflow="fold")
+        for r in problems:
+            table.add_row(r.revision, ", ".join(r.left_out), ", ".join(r.xfail), r.model_error or "")
+        out.print(table)
+    print_findings(report.findings)
+
+
+@click.command()
+@project_options
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Suite folder (default: <project>/tests/migrations).")
+@click.option("--allow-findings", is_flag=True, help="Tests that fail because of a reported finding do not fail the check.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def check(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, out_dir: Path | None,
+          allow_findings: bool, as_json: bool) -> None:
+    """CI gate: every revision has a current test file and the suite passes.
+
+    Exit codes: 0 clean; 1 problems (missing, stale or failing tests; findings unless
+    --allow-findings); 2 usage or configuration error; 3 not a usable Alembic project.
+    """
+    options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, out=out_dir)
+    with ProgressView(quiet=as_json) as view, Session(options, view) as session:
+        result = run_check(session, allow_findings=allow_findings)
+    if as_json:
+        out.print_json(json.dumps({"ok": result.ok, **result.model_dump(mode="json", exclude={"outcomes"}),
+                                   "tests": len(result.outcomes)}))
+    else:
+        passed = sum(1 for o in result.outcomes if o.verdict == "passed")
+        out.print(f"{result.files} test files, {len(result.outcomes)} tests, {passed} passed")
+        for problem in result.problems:
+            out.print(f"[red]{problem.kind}[/] {problem.revision or ''} {problem.message}", markup=True, highlight=False)
+        print_findings(result.findings)
+        out.print("[green]check passed[/]" if result.ok else f"[red]check failed: {len(result.problems)} problem(s)[/]")
+    if not result.ok:
+        sys.exit(ExitCode.PROBLEMS)
