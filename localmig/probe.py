@@ -56,7 +56,9 @@ def observe(history: MigrationHistory, revision: RevisionInfo, before: SchemaSna
     if not existing and not created:
         return None
     literals = source_literals(text) if changes_data else {}
-    seeds = _accepted(history, revision.id, seed_rows(before, existing, literals=literals, edge=changes_data)) if existing else {}
+    assigned = source_assignments(text) if changes_data else {}
+    seeds = seed_rows(before, existing, literals=literals, assigned=assigned, edge=changes_data)
+    seeds = _accepted(history, revision.id, seeds) if existing else {}
     if not seeds and not created:
         return None
     readable = sorted(set(seeds) | created)
@@ -184,10 +186,29 @@ _COMPARISON = re.compile(
 )
 
 
+# The assignments of an UPDATE: from SET to WHERE (or to the end of the Python string).
+_SET_CLAUSE = re.compile(r"\bSET\b(.*?)(?=\bWHERE\b|\"|$)", re.IGNORECASE | re.DOTALL)
+
+
 def source_literals(text: str) -> dict[str, list[Any]]:
     """Values that satisfy the comparisons in the migration's SQL (``status = 'x'``, ``id < 10``,
     ``email LIKE '%@x'``), by column name, so seeded rows reach the branches a data step takes.
+    ``SET x = 1`` is an assignment, not a condition (see :func:`source_assignments`).
     Used locally only; these literals are never sent to a model."""
+    return _comparisons(_SET_CLAUSE.sub(" ", text))
+
+
+def source_assignments(text: str) -> dict[str, list[Any]]:
+    """Values the migration's SQL assigns (``UPDATE t SET is_active = 0``), by column name: the
+    row seeded to meet the conditions must not hold them already, or the update changes nothing."""
+    found: dict[str, list[Any]] = {}
+    for clause in _SET_CLAUSE.findall(text):
+        for column, values in _comparisons(clause).items():
+            found.setdefault(column, []).extend(v for v in values if v not in found.get(column, []))
+    return found
+
+
+def _comparisons(text: str) -> dict[str, list[Any]]:
     found: dict[str, list[Any]] = {}
     for column, operator, raw in _COMPARISON.findall(text):
         operator = operator.upper()
@@ -210,18 +231,21 @@ def source_literals(text: str) -> dict[str, list[Any]]:
 
 
 def seed_rows(
-    snapshot: SchemaSnapshot, tables: list[str], *, literals: dict[str, list[Any]] | None = None, edge: bool = False
+    snapshot: SchemaSnapshot, tables: list[str], *, literals: dict[str, list[Any]] | None = None,
+    assigned: dict[str, list[Any]] | None = None, edge: bool = False
 ) -> dict[str, list[dict[str, Any]]]:
     """Rows for ``tables`` and the tables they reference, parents first; unseedable tables left out.
 
     Every table gets fully filled rows; with ``edge`` one more row has NULL in every nullable
     column that is not a key, and where ``literals`` name a column of the table, one more row
-    carries those values (so a ``WHERE status IS NULL`` or ``WHERE kind = 'x'`` finds rows).
+    carries those values (so a ``WHERE status IS NULL`` or ``WHERE kind = 'x'`` finds rows) and,
+    in the columns named by ``assigned``, values other than the assigned ones.
     """
     wanted = _with_parents(snapshot, tables)
     seeds: dict[str, list[dict[str, Any]]] = {}
     for table in _parents_first(snapshot, wanted):
-        rows = _rows_for(snapshot.tables[table], seeds, edge=edge and table in tables, literals=literals or {})
+        rows = _rows_for(snapshot.tables[table], seeds, edge=edge and table in tables, literals=literals or {},
+                         assigned=assigned or {})
         if rows:
             seeds[table] = rows
     return seeds
@@ -256,7 +280,7 @@ def _parents_first(snapshot: SchemaSnapshot, tables: set[str]) -> list[str]:
 
 
 def _rows_for(table: TableInfo, seeds: dict[str, list[dict[str, Any]]], *, edge: bool,
-              literals: dict[str, list[Any]]) -> list[dict[str, Any]]:
+              literals: dict[str, list[Any]], assigned: dict[str, list[Any]]) -> list[dict[str, Any]]:
     references: dict[str, list[Any] | None] = {}
     for fk in table.foreign_keys:
         parent = seeds.get(_target(fk))
@@ -287,6 +311,9 @@ def _rows_for(table: TableInfo, seeds: dict[str, list[dict[str, Any]]], *, edge:
                 row[name] = _fit(applicable[name], column)
                 continue
             value = value_for(name, column, index)
+            if applicable and index == count and name.lower() in assigned and name not in keys:
+                if value in [_fit(a, column) for a in assigned[name.lower()]]:  # would hide the update
+                    value = (not value) if isinstance(value, bool) else value_for(name, column, index + 100)
             if value is _NO_VALUE:
                 if column.nullable or column.default is not None or column.autoincrement:
                     continue
