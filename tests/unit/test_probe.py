@@ -65,7 +65,10 @@ SHOP = SchemaSnapshot.from_objects(
 @pytest.mark.parametrize(
     "sql, expected",
     [
-        ("UPDATE orders SET x = 1 WHERE status = 'legacy-unknown'", {"x": [1], "status": ["legacy-unknown"]}),
+        ("UPDATE orders SET x = 1 WHERE status = 'legacy-unknown'", {"status": ["legacy-unknown"]}),
+        ("UPDATE orders SET x = 1, y = 'a'", {}),  # assignments are not conditions
+        ('"UPDATE customers SET is_active = 0 " "WHERE email LIKE \'%@x.invalid\' AND id < 10"',
+         {"email": ["x@x.invalid"], "id": [9]}),
         ("WHERE email LIKE '%@legacy-shop.invalid'", {"email": ["x@legacy-shop.invalid"]}),
         ("WHERE code like 'A_B%'", {"code": ["AyBx"]}),
         ("WHERE name ILIKE '%smith'", {"name": ["xsmith"]}),
@@ -85,6 +88,35 @@ SHOP = SchemaSnapshot.from_objects(
 )
 def test_source_literals(sql, expected):
     assert source_literals(sql) == expected
+
+
+@pytest.mark.parametrize(
+    "sql, expected",
+    [
+        ("UPDATE orders SET x = 1 WHERE status = 'a'", {"x": [1]}),
+        ("update t set a = 'q', b = 2.5 where c = 1", {"a": ["q"], "b": [2.5]}),
+        ('"UPDATE customers SET is_active = 0 " "WHERE email LIKE \'%@x\'"', {"is_active": [0]}),
+        ("UPDATE t SET a = 1; UPDATE u SET a = 2 WHERE b = 3", {"a": [1, 2]}),
+        ("SELECT * FROM t WHERE a = 1", {}),
+    ],
+)
+def test_source_assignments(sql, expected):
+    assert probe.source_assignments(sql) == expected
+
+
+def test_literal_row_does_not_already_hold_the_assigned_values():
+    """``UPDATE customers SET is_active = 0 WHERE email LIKE ...``: the row meeting the condition
+    must start active, else the update changes nothing and no test can notice it."""
+    literals = {"email": ["x@legacy.invalid"]}
+    for assigned, wanted in (({"is_active": [0]}, True), ({"is_active": [1]}, False)):
+        rows = seed_rows(SHOP, ["customers"], literals=literals, assigned=assigned, edge=True)["customers"]
+        assert rows[-1]["email"] == "x@legacy.invalid"
+        assert rows[-1]["is_active"] is wanted
+    would = value_for("country", SHOP.tables["customers"].columns["country"], probe.ROWS_PER_TABLE + 1)
+    rows = seed_rows(SHOP, ["customers"], literals=literals)["customers"]
+    assert rows[-1]["country"] == would
+    rows = seed_rows(SHOP, ["customers"], literals=literals, assigned={"country": [would]})["customers"]
+    assert rows[-1]["country"] != would and len(rows[-1]["country"]) <= 2
 
 
 def test_source_literals_of_the_demo_backfill():
