@@ -10,18 +10,25 @@ from .batch import batch, check
 from .generate import generate
 from .models import log, models, show_prompt
 from .scan import scan
+from .tui import tui
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+             invoke_without_command=True)
 @click.version_option(__version__, prog_name="localmig")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Write pytest tests for Alembic migrations; see `localmig COMMAND --help`.
+
+    Without a command, `localmig` opens the review app on the current folder (as `localmig tui`).
 
     \b
     Exit codes: 0 done; 1 problems found (failing or stale tests, a generated test localmig
     had to drop); 2 usage or configuration error; 3 not a usable Alembic project; 4 the scratch
     database could not be used; 5 model error; 130 interrupted.
     """
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(tui)
 
 
 cli.add_command(scan)
@@ -29,6 +36,7 @@ cli.add_command(generate)
 cli.add_command(models)
 cli.add_command(show_prompt)
 cli.add_command(log)
+cli.add_command(tui)
 cli.add_command(batch)
 cli.add_command(check)
 

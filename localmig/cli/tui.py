@@ -1,0 +1,34 @@
+"""``localmig tui`` (and ``localmig`` alone): the review app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..pipeline import SessionOptions
+from .common import project_options
+
+
+@click.command()
+@project_options
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Suite folder (default: <project>/tests/migrations).")
+@click.option("--model", "model_name", envvar="LOCALMIG_MODEL", metavar="NAME",
+              help="A models.yaml profile or a raw Ollama tag (default: the profile marked default).")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="models.yaml to use.")
+@click.option("--prompts", "prompts_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="A folder of prompt templates overriding the packaged ones.")
+@click.option("--no-model", is_flag=True, help="Start with the model off (switch it on in the app with m).")
+@click.option("--theme", metavar="NAME", help="A Textual theme, e.g. textual-light, nord, gruvbox.")
+def tui(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, out_dir: Path | None,
+        model_name: str | None, config_file: Path | None, prompts_dir: Path | None, no_model: bool,
+        theme: str | None) -> None:
+    """Open the review app: select revisions, generate, review side by side, accept.
+
+    Keys are listed in the app (press ?) and can be remapped in models.yaml under `keys`.
+    """
+    from ..tui import create_app  # textual is imported only when the app is opened
+
+    options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, out=out_dir)
+    app = create_app(options, config=config_file, model=model_name, prompts=prompts_dir, no_model=no_model, theme=theme)
+    app.run()

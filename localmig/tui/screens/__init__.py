@@ -1,0 +1,1 @@
+"""Screens of the localmig app: the migration list, the review, and the modals."""

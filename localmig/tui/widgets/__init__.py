@@ -1,0 +1,1 @@
+"""Widgets of the localmig app, each in its own module."""
