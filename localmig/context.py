@@ -8,8 +8,9 @@ credentials, rows read from any database, environment variables or paths outside
 Redaction keeps what describes the schema (table and column names, types, server defaults,
 constraint names) and replaces every other literal: strings and numbers in SQL passed to
 ``op.execute``/``text()``/``connection.execute`` become ``:str_1``/``:num_1``, values in
-``op.bulk_insert`` rows and any other constant become placeholders. Comments are dropped and
-docstrings cut to their first line.
+``op.bulk_insert`` rows, in SQLAlchemy Core statements (``.values(...)``, ``.where(col == ...)``),
+in bind parameters and any other constant become placeholders. Comments are dropped and
+docstrings cut to their first line. SQL quoted in a finding (``[SQL: ...]``) is redacted too.
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ SCHEMA_CALLS = {
 }
 DATA_CALLS = {"execute", "bulk_insert", "exec_driver_sql", "text", "executemany", "insert", "update", "delete", "values", "where"}
 REVISION_NAMES = {"revision", "down_revision", "branch_labels", "depends_on"}
+SQL_TEXT_CALLS = {"execute", "exec_driver_sql", "text", "executemany"}  # their first argument is SQL text
+
+_LOOKS_LIKE_SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|ALTER|CREATE|DROP|WITH|MERGE|TRUNCATE|COMMENT)\b", re.IGNORECASE)
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_FINDING_SQL = re.compile(r"\[SQL: (.*?)\](?= \(at |$)")
 
 _SQL_STRING = re.compile(r"'(?:[^']|'')*'")
 _SQL_NUMBER = re.compile(r"(?<![\w:.])-?\d+(?:\.\d+)?(?![\w.])")
@@ -68,8 +74,8 @@ class _Redactor(ast.NodeTransformer):
         name = self._name(node)
         if name in DATA_CALLS and not (name == "text" and self.mode[-1] == "keep"):
             mode = "sql"  # text() inside a Column is a server default: schema, kept
-        elif name in SCHEMA_CALLS and self.mode[-1] != "sql":
-            mode = "keep"
+        elif name in SCHEMA_CALLS:
+            mode = "keep"  # names of tables and columns, also inside a Core statement
         else:
             mode = self.mode[-1]
         self.mode.append(mode)
@@ -81,9 +87,41 @@ class _Redactor(ast.NodeTransformer):
                 node.keywords = [self.visit(k) for k in node.keywords]
                 node.func = self.visit(node.func)
                 return node
+            if name in SQL_TEXT_CALLS and node.args and mode != "keep":
+                node.func = self.visit(node.func)
+                node.args = [self._sql_text(node.args[0])] + [self.visit(a) for a in node.args[1:]]
+                node.keywords = [self.visit(k) for k in node.keywords]
+                return node
             return self.generic_visit(node)
         finally:
             self.mode.pop()
+
+    def _sql_text(self, node: ast.AST) -> ast.AST:
+        """SQL text (a string, an f-string or a concatenation): its literals become :str_N / :num_N."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return ast.copy_location(ast.Constant(redact_sql(node.value, self.counter)), node)
+        if isinstance(node, ast.JoinedStr):
+            node.values = [self._sql_text(v) if isinstance(v, ast.Constant) else self.visit(v) for v in node.values]
+            return node
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            node.left, node.right = self._sql_text(node.left), self._sql_text(node.right)
+            return node
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+            node.left, node.right = self._sql_text(node.left), self.visit(node.right)
+            return node
+        return self.visit(node)
+
+    def visit_Dict(self, node: ast.Dict) -> ast.AST:
+        """In a statement, keys that are names (columns, bind parameters) stay; values never do."""
+        if self.mode[-1] != "sql":
+            return self.generic_visit(node)
+        node.keys = [
+            key if isinstance(key, ast.Constant) and isinstance(key.value, str) and _IDENTIFIER.match(key.value)
+            else (self.visit(key) if key is not None else None)
+            for key in node.keys
+        ]
+        node.values = [self.visit(value) for value in node.values]
+        return node
 
     def _kept(self, node: ast.AST) -> ast.AST:
         self.mode.append("keep")
@@ -110,9 +148,9 @@ class _Redactor(ast.NodeTransformer):
         mode = self.mode[-1]
         if id(node) in self.protected or mode == "keep" or node.value is None or isinstance(node.value, (bool, bytes)) or node.value is Ellipsis:
             return node
-        if mode == "sql" and isinstance(node.value, str):
+        if isinstance(node.value, str) and _LOOKS_LIKE_SQL.match(node.value):
             return ast.copy_location(ast.Constant(redact_sql(node.value, self.counter)), node)
-        return self._placeholder(node)
+        return self._placeholder(node)  # a value, wherever it is (statement parameters included)
 
     def visit_Assign(self, node: ast.Assign) -> ast.AST:
         names = {t.id for t in node.targets if isinstance(t, ast.Name)}
@@ -124,6 +162,11 @@ class _Redactor(ast.NodeTransformer):
         if isinstance(node.target, ast.Name) and node.target.id in REVISION_NAMES:
             return node
         return self.generic_visit(node)
+
+
+def redact_finding(message: str) -> str:
+    """A finding's message with the literals of the SQL it quotes (``[SQL: ...]``) redacted."""
+    return _FINDING_SQL.sub(lambda m: f"[SQL: {redact_sql(m.group(1), [0])}]", message)
 
 
 def _first_line_docstrings(tree: ast.Module) -> None:
@@ -218,7 +261,7 @@ def build_context(
         source=redact_source(source_path.read_text(encoding="utf-8")),
         neighbours=sorted(neighbours),
         existing_tests=existing_tests,
-        findings=findings,
+        findings=[redact_finding(f) for f in findings],
         hint=hint,
     )
 
