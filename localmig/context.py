@@ -169,6 +169,32 @@ def redact_finding(message: str) -> str:
     return _FINDING_SQL.sub(lambda m: f"[SQL: {redact_sql(m.group(1), [0])}]", message)
 
 
+_PATH = re.compile(r"(?<![\w.~])(?:[A-Za-z]:)?(?:[\\/][^\s:'\"()\[\]\\/]+)+[\\/]([^\s:'\"()\[\]\\/]+)")
+_QUOTED = re.compile(r"\"\"\"(.*?)\"\"\"|'((?:[^'\\\n]|\\.)*)'|\"((?:[^\"\\\n]|\\.)*)\"")
+_TRUNCATED = re.compile(r"'(?!<str>)[^'\n]*\.\.\.")
+_NUMBER = re.compile(r"(?<![\w.:<])-?\d+(?:\.\d+)?(?![\w.>])")
+
+
+def redact_failure(text: str, known: set[str]) -> str:
+    """pytest's report of a failed test, fit to go back to the model.
+
+    The report quotes rows read from the scratch database (whose values come from the
+    migrations' literals) and absolute paths of the staging folder and of installed packages.
+    Paths become file names; a quoted string or a number stays only if it is in ``known`` (the
+    schema's names and the literals of the model's own tests), else it becomes ``<str>`` /
+    ``<num>``.
+    """
+    text = _PATH.sub(lambda m: m.group(1), text)
+
+    def quoted(match: re.Match[str]) -> str:
+        content = next(group for group in match.groups() if group is not None)
+        return match.group(0) if not content or content in known else "'<str>'"
+
+    text = _QUOTED.sub(quoted, text)
+    text = _TRUNCATED.sub("'<str>...", text)  # pytest cut a long repr inside a string
+    return _NUMBER.sub(lambda m: m.group(0) if m.group(0) in known else "<num>", text)
+
+
 def _first_line_docstrings(tree: ast.Module) -> None:
     for node in ast.walk(tree):
         if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body:
@@ -206,6 +232,13 @@ class ModelContext(BaseModel):
     findings: list[str]
     hint: str = ""
     cut: list[str] = Field(default_factory=list, description="What was left out to fit the context window.")
+
+    def names(self) -> set[str]:
+        """The names the model is shown anyway: revision, tables, columns, constraints."""
+        text = " ".join([self.revision, *self.changes, *self.schema_before, *self.schema_after,
+                         *(line for lines in self.schema_before.values() for line in lines),
+                         *(line for lines in self.schema_after.values() for line in lines)])
+        return {self.revision, *re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)}
 
     def variables(self) -> dict[str, str]:
         """The template variables of generate.txt."""

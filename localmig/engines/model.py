@@ -19,7 +19,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints, ValidationError
 
 from ..config import ModelProfile
-from ..context import ModelContext, estimate_tokens, fit
+from ..context import ModelContext, estimate_tokens, fit, redact_failure
 from ..errors import AnswerInvalid, CacheMiss
 from ..events import EventSink, ModelToken, RevisionProgress, ignore
 from ..llm import OllamaModel
@@ -180,11 +180,35 @@ class ModelEngine:
                after: SchemaSnapshot, existing: list[str]) -> TestPlan:
         """Send the failing tests' pytest output back; a new (validated) set of model tests."""
         conversation.rounds += 1
-        report = "\n\n".join(f"{f.name}: {f.message}\n{_tail(f.output)}" for f in failures)
+        known = conversation.context.names() | _answer_literals(conversation.messages)
+        report = "\n\n".join(redact_failure(f"{f.name}: {f.message}\n{_tail(f.output)}", known) for f in failures)
         conversation.messages = conversation.messages + [
             {"role": "user", "content": self.prompts.render("repair_tests", failures=report)}
         ]
         return self.propose(conversation, before, after, existing, purpose="repair_tests")
+
+
+def _answer_literals(messages: list[dict[str, str]]) -> set[str]:
+    """The names and literals of the tests the model wrote itself (it may see those again)."""
+    known: set[str] = set()
+    for message in messages:
+        if message["role"] != "assistant":
+            continue
+        try:
+            tests = json.loads(message["content"]).get("tests") or []
+        except (ValueError, AttributeError):
+            continue
+        for test in tests:
+            if not isinstance(test, dict):
+                continue
+            known |= {str(test.get("name", "")), str(test.get("docstring", "")).strip()}
+            try:
+                tree = ast.parse(textwrap.dedent(str(test.get("body", ""))))
+            except SyntaxError:
+                continue
+            known |= {str(node.value) for node in ast.walk(tree)
+                      if isinstance(node, ast.Constant) and isinstance(node.value, (str, int, float)) and not isinstance(node.value, bool)}
+    return known
 
 
 def _tail(text: str, lines: int = 25) -> str:
