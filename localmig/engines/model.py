@@ -299,6 +299,8 @@ def check_body(tree: ast.Module, before: SchemaSnapshot, after: SchemaSnapshot) 
                 problems.append(f"uses {node.id!r}, which is not allowed (no OS, files or network)")
             if node.id in FORBIDDEN_CALLS:
                 problems.append(f"uses {node.id}(), which is not allowed")
+            elif node.id.startswith("__"):  # __builtins__["__import__"]("os") names nothing forbidden
+                problems.append(f"uses the dunder name {node.id!r}, which is not allowed")
         elif isinstance(node, ast.Attribute) and node.attr.startswith("__"):
             problems.append(f"uses the dunder attribute {node.attr!r}, which is not allowed")
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
