@@ -79,6 +79,9 @@ class OllamaModel:
             listing = self.client.list()
         except (ConnectionError, httpx.ConnectError, httpx.TimeoutException):
             raise self._unavailable() from None
+        except (httpx.RemoteProtocolError, httpx.ReadError):
+            raise ModelError(f"Ollama at {self.host} closed the connection without answering",
+                             hint="check the Ollama server log; run again") from None
         except ollama.ResponseError as error:
             raise ModelError(f"Ollama at {self.host} answered {error.status_code}: {error.error}") from None
         return [m.model for m in listing.models if m.model]
