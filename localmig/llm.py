@@ -26,13 +26,17 @@ def host_name(host: str) -> str:
 
 
 def is_loopback(host: str) -> bool:
+    """Whether the client reaches this machine at ``host``: loopback, or (as the client and the
+    OS read them) no host name (``:11434``) and the unspecified address (``0.0.0.0``, the usual
+    OLLAMA_HOST of a server that listens on every interface)."""
     name = host_name(host)
-    if name == "localhost":
+    if name in ("", "localhost"):
         return True
     try:
-        return ipaddress.ip_address(name).is_loopback
+        address = ipaddress.ip_address(name)
     except ValueError:
         return False
+    return address.is_loopback or address.is_unspecified
 
 
 def check_host(host: str, settings: Settings) -> str:
