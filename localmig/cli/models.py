@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from ..config import load_settings
@@ -25,7 +26,7 @@ def models(path: Path, config_file: Path | None) -> None:
     root = _project_root(path)
     settings = load_settings(config_file, root)
     out.print(f"settings: {settings.source}")
-    pulled: dict[str, list[str] | str] = {}
+    pulled: dict[str, list[str] | ModelError] = {}
     table = Table()
     for column in ("profile", "model", "family", "num_ctx", "host", "pulled"):
         table.add_column(column)
@@ -37,20 +38,26 @@ def models(path: Path, config_file: Path | None) -> None:
                 check_host(host, settings)
                 pulled[host] = OllamaModel(profile, settings).pulled()
             except ModelError as error:
-                pulled[host] = str(error)
+                pulled[host] = error
         state = pulled[host]
-        if isinstance(state, str):
-            shown = f"[yellow]unknown[/] ({state})"
+        if isinstance(state, ModelError):
+            shown = "[yellow]unknown[/] (see below)"
         elif OllamaModel(profile, settings).is_pulled(state):
             shown = "[green]yes[/]"
         else:
             shown = "[red]no[/]"
             missing.append(profile)
         marker = " (default)" if name == settings.default else ""
-        table.add_row(name + marker, profile.model, profile.family, str(profile.options.num_ctx), host, shown)
+        table.add_row(escape(name + marker), escape(profile.model), escape(profile.family), str(profile.options.num_ctx),
+                      escape(host), shown)
     out.print(table)
+    for host, state in pulled.items():
+        if isinstance(state, ModelError):
+            out.print(f"[yellow]{escape(host)}[/]: {escape(str(state))}", soft_wrap=True)
+            if state.hint:
+                out.print(f"  {escape(state.hint)}", soft_wrap=True)
     for profile in missing:
-        out.print(f"to pull {profile.name}: [bold]{profile.pull_command}[/]")
+        out.print(f"to pull {escape(profile.name)}: [bold]{escape(profile.pull_command)}[/]")
 
 
 def _project_root(path: Path) -> Path | None:
