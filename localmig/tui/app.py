@@ -314,10 +314,11 @@ class LocalmigApp(Runner, App[None]):
     # ---- app-wide actions
 
     def action_switch_model(self) -> None:
-        self.push_screen(ModelPicker(self.model_name), self.set_model)
+        if not isinstance(self.screen, ModalScreen):
+            self.push_screen(ModelPicker(self.model_name), self.set_model)
 
     def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
+        if not isinstance(self.screen, ModalScreen):
             self.push_screen(HelpScreen())
 
     async def action_quit(self) -> None:

@@ -17,7 +17,7 @@ from ..widgets.results import ResultsView
 from ..editor import edit_externally
 from .modals import HintModal
 
-REVIEW_ACTIONS = {"accept", "reject", "regenerate", "rerun", "edit", "open_editor", "next", "previous", "back"}
+REVIEW_ACTIONS = {"accept", "reject", "regenerate", "rerun", "edit", "open_editor", "next", "previous", "back", "tab"}
 EDITING_ACTIONS = {"accept_editing", "rerun_editing"}
 
 
@@ -100,8 +100,8 @@ class ReviewScreen(Screen):
         target = STATUS_WORDS.get(app.statuses.get(self.revision, "missing"), "")  # type: ignore[attr-defined]
         model = entry.item.conversation and "model + deterministic" or "deterministic only"
         self.query_one("#review-title", Static).update(
-            f"[b]{self.revision}[/b] {escape(entry.item.revision.message)}  ·  {where}  ·  [b]{state}[/b]"
-            f"  ·  {entry.summary()}  ·  {model}  ·  file on disk: {target}"
+            f"[b]{self.revision}[/b]  {escape(entry.item.revision.message)}\n"
+            f"{where}  ·  [b]{state}[/b]  ·  {entry.summary()}  ·  {model}  ·  file on disk: {target}"
         )
 
     def show_results(self) -> None:
@@ -204,6 +204,9 @@ class ReviewScreen(Screen):
             self.entry.text = text
             self.show_title()
             self.notify("edited in your editor; t re-runs the tests, a accepts")
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = f"tab-{tab}"
 
     def action_next(self) -> None:
         self.go(+1)

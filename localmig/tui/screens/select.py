@@ -129,6 +129,9 @@ class SelectScreen(Screen):
         self.table.action_cursor_down()
 
     def action_select_missing(self) -> None:
+        if self.app.session is None:  # type: ignore[attr-defined]
+            self.notify("the project is not loaded yet", severity="warning")
+            return
         rows = [row for row in self.visible() if row.status == "missing"]
         if not rows:
             self.notify("every revision shown already has a test file", severity="warning")

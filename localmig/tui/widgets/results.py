@@ -43,7 +43,7 @@ class ResultsView(Horizontal):
 
     def on_mount(self) -> None:
         table = self.query_one("#results-table", DataTable)
-        for column in ("test", "engine", "aspect", "result"):
+        for column in ("result", "test", "engine", "aspect"):
             table.add_column(column, key=column)
         self._rows: dict[str, tuple[TestOutcome, bool]] = {}
 
@@ -58,7 +58,8 @@ class ResultsView(Horizontal):
             if key in self._rows:
                 continue
             self._rows[key] = (outcome, left_out)
-            table.add_row(outcome.name, outcome.engine or "", outcome.aspect or "", Text(words, style=colours.get(colour, "")), key=key)
+            table.add_row(Text(words, style=colours.get(colour, "")), outcome.name, outcome.engine or "", outcome.aspect or "",
+                          key=key)
         self.query_one("#results-output", TextArea).load_text(note or ("no test ran" if not self._rows else ""))
         if self._rows:
             self.show_output(next(iter(self._rows)))
