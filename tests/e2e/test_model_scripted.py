@@ -142,7 +142,7 @@ def demo(tmp_path_factory):
 
 def engine_on(server: ScriptedOllama, tmp_path: Path, **profile) -> ModelEngine:
     settings = Settings.model_validate({"default": "test", "host": server.host, "profiles": {"test": {
-        "model": MODEL, "repair_rounds": profile.pop("repair_rounds", 1), "timeout": profile.pop("timeout", 30),
+        "model": profile.pop("model", MODEL), "repair_rounds": profile.pop("repair_rounds", 1), "timeout": profile.pop("timeout", 30),
         "options": {"num_ctx": profile.pop("num_ctx", 16384), "num_predict": profile.pop("num_predict", 1024)}}}})
     chosen = settings.profile()
     return ModelEngine(OllamaModel(chosen, settings), chosen, PromptSet("default"), Store(tmp_path))
