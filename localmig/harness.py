@@ -705,20 +705,35 @@ class Database:
         with self.engine.connect() as connection:
             return Snapshot.take(connection, skip=[self.runner.version_key]).view()
 
+    def tables(self) -> set[str]:
+        """The names of the tables now in the database (cheaper than :meth:`schema`)."""
+        with self.engine.connect() as connection:
+            inspector = sa.inspect(connection)
+            names = {qualified(t, s) for s in user_schemas(inspector) for t in inspector.get_table_names(schema=s)}
+        return names - {self.runner.version_table}
+
+    @staticmethod
+    def _table(connection: sa.Connection, table: str) -> sa.Table:
+        """The table's columns and primary key (all a row needs), reflected in two queries."""
+        schema, _, name = table.rpartition(".")
+        inspector = sa.inspect(connection)
+        primary_key = set(inspector.get_pk_constraint(name, schema=schema or None).get("constrained_columns") or [])
+        columns = [sa.Column(c["name"], c["type"], primary_key=c["name"] in primary_key)
+                   for c in inspector.get_columns(name, schema=schema or None)]
+        return sa.Table(name, sa.MetaData(), *columns, schema=schema or None)
+
     def insert(self, table: str, rows: list[dict[str, Any]]) -> None:
         """Insert rows (dicts of column values) into ``[schema.]table`` and commit."""
-        schema, _, name = table.rpartition(".")
         with self.engine.begin() as connection:
-            target = sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=connection)
+            target = self._table(connection, table)
             for row in rows:
                 connection.execute(sa.insert(target).values(**row))
 
     def rows(self, table: str, *, without: Iterable[str] = ()) -> list[dict[str, Any]]:
         """Every row of ``[schema.]table`` as dicts, ordered by the primary key (else all
         columns); ``without`` leaves out columns whose values are not reproducible (timestamps)."""
-        schema, _, name = table.rpartition(".")
         with self.engine.connect() as connection:
-            reflected = sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=connection)
+            reflected = self._table(connection, table)
             order = list(reflected.primary_key.columns) or list(reflected.columns)
             columns = [c for c in reflected.columns if c.name not in set(without)]
             result = connection.execute(sa.select(*columns).order_by(*order))
@@ -764,6 +779,7 @@ class MigrationHistory:
         *,
         folder: str | None = None,
         round_trips: bool = True,
+        needed: Iterable[str] | None = None,
         on_upgraded: Callable[[str], None] | None = None,
     ) -> None:
         self.runner = MigrationRunner(config)
@@ -771,6 +787,7 @@ class MigrationHistory:
         self._own_folder = folder is None
         self.scratch = ScratchServer.for_url(server_url, self.folder)
         self.round_trips = round_trips
+        self.needed = None if needed is None else set(needed) & set(self.runner.order)
         self.on_upgraded = on_upgraded
         self.upgrade_errors: dict[str, str] = {}  # revision -> why it has no state
         self.downgrade_errors: dict[str, str] = {}
@@ -911,12 +928,16 @@ class MigrationHistory:
     # ---- the downgrade walk
 
     def walk_downgrades(self) -> None:
-        """Run every downgrade once, newest first (with a round trip each, if asked)."""
+        """Run every downgrade once, newest first (with a round trip each, if asked); with
+        ``needed``, only the downgrades of those revisions."""
         if self._walked:
             return
-        self.build()
+        if self.needed is None:
+            self.build()
+        elif self.needed:
+            self.build(max(self.needed, key=self.order.index))
         self._walked = True
-        pending = list(reversed(self.applied))
+        pending = [r for r in reversed(self.applied) if self.needed is None or r in self.needed]
         while pending:
             database = self._copy(self._template(pending[0]))
             try:
@@ -930,7 +951,11 @@ class MigrationHistory:
         skip = [self.runner.version_key]
 
         def steps(context: Any) -> Iterator[MigrationStep]:
+            here = pending[0]  # the database is in the state after this revision
             for revision in pending:
+                if revision != here:
+                    return  # the next one to walk is further down: start again from its template
+                here = self._state_before(revision)
                 position.update(revision=revision, phase="downgrade")
                 before = self._snapshots[self._state_before(revision)]
                 after = self._snapshots[revision]

@@ -57,14 +57,16 @@ def observe(history: MigrationHistory, revision: RevisionInfo, before: SchemaSna
         return None
     literals = source_literals(text) if changes_data else {}
     assigned = source_assignments(text) if changes_data else {}
-    seeds = seed_rows(before, existing, literals=literals, assigned=assigned, edge=changes_data)
-    seeds = _accepted(history, revision.id, seeds) if existing else {}
+    seeds = seed_rows(before, existing, literals=literals, assigned=assigned, edge=changes_data) if existing else {}
+    readable = sorted(set(seeds) | created)
+    first = _run(history, revision.id, seeds, readable, before, one_by_one=True)
+    seeds = first.accepted
     if not seeds and not created:
         return None
-    readable = sorted(set(seeds) | created)
-    first = _run(history, revision.id, seeds, readable, before)
-    second = _run(history, revision.id, seeds, readable, before)
-    unstable = _unstable(first.after_upgrade or {}, second.after_upgrade or {})
+    unstable: dict[str, list[str]] = {}
+    if changes_data:  # a data step may write values that differ between runs (now(), uuid4()...)
+        second = _run(history, revision.id, seeds, readable, before)
+        unstable = _unstable(first.after_upgrade or {}, second.after_upgrade or {})
     for table in first.after_upgrade or {}:
         seeded = {column for row in seeds.get(table, []) for column in row}
         volatile = [
@@ -88,24 +90,6 @@ def observe(history: MigrationHistory, revision: RevisionInfo, before: SchemaSna
     )
 
 
-def _accepted(history: MigrationHistory, revision: str, seeds: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
-    """The seed rows the before-schema accepts (check constraints, triggers...), one row at a time."""
-    database = history.database_before(revision)
-    accepted: dict[str, list[dict[str, Any]]] = {}
-    try:
-        for table, rows in seeds.items():
-            for row in rows:
-                try:
-                    database.insert(table, [row])
-                except Exception:  # a constraint we could not foresee: leave the row out
-                    continue
-                accepted.setdefault(table, []).append(row)
-    finally:
-        database.dispose()
-        history.scratch.drop(database.name)
-    return accepted
-
-
 _VOLATILE = re.compile(r"current_|now\(|random|uuid|clock_|localtime|sysdate|getdate", re.IGNORECASE)
 
 
@@ -116,6 +100,7 @@ def _volatile_default(default: str | None) -> bool:
 
 @dataclass
 class _Run:
+    accepted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     seeds_read: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     after_upgrade: dict[str, list[dict[str, Any]]] | None = None
     upgrade_error: str | None = None
@@ -124,27 +109,39 @@ class _Run:
 
 
 def _run(history: MigrationHistory, revision: str, seeds: dict[str, list[dict[str, Any]]], readable: list[str],
-         before: SchemaSnapshot) -> _Run:
+         before: SchemaSnapshot, *, one_by_one: bool = False) -> _Run:
+    """Seed, upgrade, read, downgrade, read. ``one_by_one`` inserts each row in its own
+    transaction and keeps only the rows the schema accepts (check constraints, triggers...)."""
     folders = history.runner.folders()
     database = history.database_before(revision)
     result = _Run()
     try:
         for table, rows in seeds.items():
-            database.insert(table, rows)
+            if not one_by_one:
+                database.insert(table, rows)
+                result.accepted[table] = rows
+                continue
+            for row in rows:
+                try:
+                    database.insert(table, [row])
+                except Exception:  # a constraint we could not foresee: leave the row out
+                    continue
+                result.accepted.setdefault(table, []).append(row)
+        seeds = result.accepted
         result.seeds_read = {t: database.rows(t) for t in seeds}
         try:
             database.upgrade(revision)
         except Exception as error:  # the migration's failure on rows is the observation
             result.upgrade_error = describe_error(error, folders)
             return result
-        present = database.schema().tables
+        present = database.tables()
         result.after_upgrade = {t: database.rows(t) for t in readable if t in present}
         try:
             database.downgrade(revision)
         except Exception as error:
             result.downgrade_error = describe_error(error, folders)
             return result
-        present = database.schema().tables
+        present = database.tables()
         result.after_downgrade = {t: database.rows(t) for t in readable if t in present and t in before.tables}
         return result
     finally:

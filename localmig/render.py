@@ -250,6 +250,16 @@ def migration_config(request) -> Config:
     return config
 
 
+_NEEDED = pytest.StashKey()
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Note the revisions the collected tests are about: the history builds and walks only those."""
+    needed = set(getattr(getattr(item, "module", None), "REVISION", None) for item in items)
+    needed.discard(None)
+    config.stash[_NEEDED] = needed
+
+
 def _option(request, name):
     try:
         return request.config.getoption(name)
@@ -261,7 +271,7 @@ def _option(request, name):
 def migrations(request) -> MigrationHistory:
     """The history at every revision; see MigrationHistory below."""
     url = _option(request, "--migration-db-url") or os.environ.get("MIGRATION_TEST_DATABASE_URL")
-    history = MigrationHistory(migration_config(request), url)
+    history = MigrationHistory(migration_config(request), url, needed=request.config.stash.get(_NEEDED, None))
     yield history
     history.close()
 
