@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from .app import LocalmigApp, create_app
+from .app import LocalmigApp
+from .factory import create_app
 
 __all__ = ["LocalmigApp", "create_app"]

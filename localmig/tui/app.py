@@ -1,7 +1,8 @@
 """The localmig app: screens, state and workers wired together; the work itself is in runner.py.
 
 The App takes its dependencies as arguments (a session factory, the settings), so tests build it
-on the real pipeline or on fakes; :func:`create_app` builds it the one way the CLI and tests share.
+on the real pipeline or on fakes; :func:`localmig.tui.factory.create_app` builds it the one way
+the CLI and the tests share.
 """
 
 from __future__ import annotations
@@ -17,15 +18,15 @@ from textual.signal import Signal
 from ..config import Settings
 from ..errors import LocalmigError
 from ..events import Notice, RevisionProgress, VerifyProgress
-from ..pipeline import ModelChoice, Session, SessionOptions
+from ..pipeline import ModelChoice
 from ..project import RevisionInfo
 from . import messages as m
 from .bindings import bindings, check_keymap
 from .models import OFF, ModelCommands
+from .decisions import Decisions
 from .runner import Runner, SessionFactory
 from .screens.help import HelpScreen
-from .screens.modals import Confirm, ErrorModal, ModelPicker, diff_confirm, quit_confirm
-from .screens.review import ReviewScreen
+from .screens.modals import Confirm, ErrorModal, ModelPicker, quit_confirm
 from .screens.select import SelectScreen
 from .state import ReviewState
 from .widgets.activity import STAGES, Status
@@ -43,7 +44,7 @@ def describe(error: BaseException) -> tuple[str, str | None]:
     return text, "this is a bug in localmig; rerun with LOCALMIG_DEBUG=1 for the traceback"
 
 
-class LocalmigApp(Runner, App[None]):
+class LocalmigApp(Decisions, Runner, App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "localmig"
     BINDINGS = bindings("app")
@@ -236,81 +237,6 @@ class LocalmigApp(Runner, App[None]):
             self.notify("cancelled: the running revision stops at its next step; finished results are kept")
             self.changed.publish("")
 
-    # ---- review
-
-    def open_review(self, revision: str | None) -> None:
-        if self.session is None or not self.review.entries:
-            self.notify("nothing generated yet: select revisions (space, or a) and generate them (g)", severity="warning")
-            return
-        order = self.review.ordered([r.id for r in self.session.revisions])
-        undecided = [r for r in order if r in self.review.undecided()]
-        target = revision if revision in self.review.entries else (undecided or order)[0]
-        self.push_screen(ReviewScreen(target))
-
-    def accept(self, revision: str) -> None:
-        entry = self.review.entries[revision]
-        self.write_item(entry.item, entry.text)
-
-    def reject(self, revision: str) -> None:
-        self.review.entries[revision].decision = "rejected"
-        self.notify(f"rejected {revision}: nothing written", markup=False)
-        self.changed.publish(revision)
-
-    def rerun(self, revision: str) -> None:
-        entry = self.review.entries[revision]
-        self.review.progress[revision] = "re-running tests…"
-        self.rerun_item(entry.item, entry.text)
-        self.changed.publish(revision)
-
-    def on_needs_confirm(self, message: m.NeedsConfirm) -> None:
-        entry = self.review.entries[message.revision]
-
-        def answer(overwrite: bool | None) -> None:
-            if overwrite:
-                self.write_item(entry.item, message.text, force=True)
-            else:
-                self.notify(f"kept {message.path}; nothing written", markup=False)
-
-        self.push_screen(diff_confirm(message.path, message.existing, message.text), answer)
-
-    def on_written(self, message: m.Written) -> None:
-        revision = message.revision
-        if message.error is not None:
-            self.notify_error(message.error, title=f"{revision}: not written")
-            return
-        entry = self.review.entries[revision]
-        kept = [r.path for r in message.results if r.action == "kept_hand_edited"]
-        if any(path.endswith(entry.item.filename) for path in kept):
-            self.notify(f"kept hand-edited {entry.item.filename}; nothing written", severity="warning", markup=False)
-            return
-        entry.decision = "accepted"
-        self.statuses[revision] = message.status
-        lines = [f"{r.action.replace('_', ' ')}: {r.path}" for r in message.results if r.action != "unchanged"]
-        self.notify("\n".join(lines) or "accepted: the file was already up to date", title=f"accepted {revision}",
-                    severity="warning" if kept else "information", markup=False)
-        self.changed.publish(revision)
-        if isinstance(self.screen, ReviewScreen) and self.screen.revision == revision:
-            self.screen.advance()
-
-    def on_reran(self, message: m.Reran) -> None:
-        revision = message.revision
-        self.review.progress.pop(revision, None)
-        entry = self.review.entries.get(revision)
-        if message.error is not None or entry is None:
-            if message.error is not None:
-                self.notify_error(message.error, title=f"{revision}: re-run failed")
-        else:
-            entry.outcomes, entry.tested_text = list(message.outcomes or []), message.text
-            self.notify(f"re-ran {revision}: {entry.summary()}", markup=False)
-        self.changed.publish(revision)
-
-    def all_reviewed(self) -> None:
-        if isinstance(self.screen, ReviewScreen):
-            self.pop_screen()
-        decided = [e.decision for e in self.review.entries.values()]
-        more = f"; {len(self.review.progress)} still generating" if self.review.progress else ""
-        self.notify(f"all reviewed: {decided.count('accepted')} accepted, {decided.count('rejected')} rejected{more}")
-
     # ---- app-wide actions
 
     def action_switch_model(self) -> None:
@@ -332,25 +258,3 @@ class LocalmigApp(Runner, App[None]):
             self.exit()
             return
         self.push_screen(quit_confirm(unreviewed, running), lambda yes: self.exit() if yes else None)
-
-
-def create_app(options: SessionOptions, *, config: Path | None = None, model: str | None = None,
-               prompts: Path | None = None, no_model: bool = False, theme: str | None = None,
-               session_factory: SessionFactory | None = None) -> LocalmigApp:
-    """The app for a project, as ``localmig tui`` runs it (tests pass a ``session_factory`` to swap in fakes)."""
-    from ..config import load_settings
-    from ..project import locate
-
-    try:
-        root = locate(options.path, builtin_env=options.builtin_env, metadata=options.metadata).root
-    except Exception:  # the session reports an unusable project, in the app
-        root = None
-    settings, error = None, None
-    try:
-        settings = load_settings(config, root)
-    except LocalmigError as problem:
-        error = problem
-    chosen = None if no_model or settings is None else (model or os.environ.get("LOCALMIG_MODEL") or settings.default)
-    factory = session_factory or (lambda events: Session(options, events))
-    name = (root or Path(options.path).resolve()).name
-    return LocalmigApp(factory, settings, model=chosen, prompts=prompts, project=name, startup_error=error, theme=theme)

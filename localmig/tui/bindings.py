@@ -20,6 +20,11 @@ class Key:
     description: str
     show: bool = True
     priority: bool = False
+    help: str = ""
+
+    @property
+    def explained(self) -> str:
+        return self.help or self.description
 
     @property
     def scope(self) -> str:
@@ -35,33 +40,40 @@ SCOPES = {
 }
 
 KEYS: list[Key] = [
-    Key("app.help", "question_mark,f1", "help", "Help"),
-    Key("app.switch_model", "m", "switch_model", "Model"),
-    Key("app.quit", "q", "quit", "Quit"),
-    Key("list.toggle", "space", "toggle", "Select"),
-    Key("list.select_missing", "a", "select_missing", "Select untested"),
-    Key("list.clear", "c", "clear_selection", "Clear", show=False),
-    Key("list.generate", "g", "generate", "Generate"),
-    Key("list.review", "r", "review", "Review"),
-    Key("list.filter", "slash", "filter", "Filter"),
-    Key("list.cancel", "escape", "cancel", "Cancel"),
-    Key("list.reload", "ctrl+r", "reload", "Reload", show=False),
-    Key("review.accept", "a", "accept", "Accept"),
-    Key("review.reject", "x", "reject", "Reject"),
-    Key("review.regenerate", "r", "regenerate", "Regenerate"),
-    Key("review.rerun", "t", "rerun", "Re-run tests"),
-    Key("review.edit", "e", "edit", "Edit"),
-    Key("review.editor", "o", "open_editor", "$EDITOR"),
-    Key("review.next", "n", "next", "Next"),
-    Key("review.previous", "p", "previous", "Previous"),
-    Key("review.back", "escape", "back", "Back"),
-    Key("review.results", "1", "tab('results')", "Results tab", show=False),
-    Key("review.findings", "2", "tab('findings')", "Findings tab", show=False),
-    Key("review.prompt", "3", "tab('prompt')", "Sent to the model tab", show=False),
-    Key("editing.accept", "ctrl+s", "accept_editing", "Accept"),
-    Key("editing.rerun", "ctrl+t", "rerun_editing", "Re-run tests"),
-    Key("confirm.yes", "y", "yes", "Yes"),
-    Key("confirm.no", "n,escape", "no", "No"),
+    Key("app.help", "question_mark,f1", "help", "Help", help="this list of keys"),
+    Key("app.switch_model", "m", "switch_model", "Model",
+        help="switch model: the models.yaml profiles, pulled or missing (also in the command palette, ctrl+p)"),
+    Key("app.quit", "q", "quit", "Quit", help="quit (asks first while generated tests wait for review)"),
+    Key("list.toggle", "space", "toggle", "Select", help="select / unselect the revision under the cursor"),
+    Key("list.select_missing", "a", "select_missing", "Select untested",
+        help="select every shown revision without a test file"),
+    Key("list.clear", "c", "clear_selection", "Clear", show=False, help="clear the selection"),
+    Key("list.generate", "g", "generate", "Generate",
+        help="generate the selected revisions (or the one under the cursor) in the background"),
+    Key("list.review", "r", "review", "Review", help="review the generated revisions (enter works too)"),
+    Key("list.filter", "slash", "filter", "Filter", help="filter the list (id, message, test status, head, merge…)"),
+    Key("list.cancel", "escape", "cancel", "Cancel", help="cancel the running generation; finished revisions are kept"),
+    Key("list.reload", "ctrl+r", "reload", "Reload", show=False, help="capture the project again (after fixing it)"),
+    Key("review.accept", "a", "accept", "Accept",
+        help="write this module, atomically; over a hand-edited file, show the diff and ask"),
+    Key("review.reject", "x", "reject", "Reject", help="write nothing for this revision"),
+    Key("review.regenerate", "r", "regenerate", "Regenerate",
+        help="generate again, with an optional hint added to the prompt"),
+    Key("review.rerun", "t", "rerun", "Re-run tests", help="run the (edited) module's tests again"),
+    Key("review.edit", "e", "edit", "Edit", help="edit the generated module in place (esc stops editing)"),
+    Key("review.editor", "o", "open_editor", "$EDITOR", help="edit it in $VISUAL / $EDITOR"),
+    Key("review.next", "n", "next", "Next", help="next revision"),
+    Key("review.previous", "p", "previous", "Previous", help="previous revision"),
+    Key("review.back", "escape", "back", "Back", help="back to the list (cancels a running regeneration first)"),
+    Key("review.results", "1", "tab('results')", "Results tab", show=False,
+        help="show the per-test results and their output"),
+    Key("review.findings", "2", "tab('findings')", "Findings tab", show=False, help="show the findings"),
+    Key("review.prompt", "3", "tab('prompt')", "Sent to the model tab", show=False,
+        help="show exactly what was sent to the model, and its answer"),
+    Key("editing.accept", "ctrl+s", "accept_editing", "Accept", help="accept without leaving the editor"),
+    Key("editing.rerun", "ctrl+t", "rerun_editing", "Re-run tests", help="re-run the tests without leaving the editor"),
+    Key("confirm.yes", "y", "yes", "Yes", help="yes: overwrite the hand-edited file / quit"),
+    Key("confirm.no", "n,escape", "no", "No", help="no: keep the file / stay"),
 ]
 
 BY_ID = {key.id: key for key in KEYS}
@@ -80,6 +92,19 @@ def check_keymap(keys: dict[str, str]) -> tuple[dict[str, str], list[str]]:
     """The user's remapping split into usable entries and unknown ids."""
     usable = {i: str(k) for i, k in keys.items() if i in BY_ID and str(k).strip()}
     return usable, sorted(i for i in keys if i not in BY_ID)
+
+
+def shown_key(keys: str) -> str:
+    """``question_mark,f1`` as a person writes it: ``? / f1``."""
+    names = {"question_mark": "?", "slash": "/", "escape": "esc"}
+    return " / ".join(names.get(k.strip(), k.strip()) for k in keys.split(","))
+
+
+def markdown_table(keymap: dict[str, str] | None = None) -> str:
+    """The keys as the README lists them (a test keeps the README in step)."""
+    rows = ["| where | key | what it does | binding id |", "|---|---|---|---|"]
+    rows += [f"| {SCOPES[k.scope]} | `{shown_key(effective_key(k, keymap or {}))}` | {k.explained} | `{k.id}` |" for k in KEYS]
+    return "\n".join(rows)
 
 
 def effective_key(key: Key, keymap: dict[str, str]) -> str:

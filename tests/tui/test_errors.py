@@ -57,7 +57,7 @@ async def test_missing_model_is_a_warning_and_deterministic_tests_still_come(dem
         await pilot.press("g")
         await generated(pilot, 1)
         warning = next(m for s, _, m in notes if s == "warning" and "model layer skipped" in m)
-        assert f"does not have the model absent:1b" in warning and "hint: run `ollama pull absent:1b`" in warning
+        assert "does not have the model absent:1b" in warning and "hint: run `ollama pull absent:1b`" in warning
         assert not server.chat_requests()
         assert app.review.entries[FIRST_THREE[0]].item.plan.tests
 

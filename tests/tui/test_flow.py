@@ -37,7 +37,7 @@ async def test_select_generate_review_and_accept_three_revisions(demo, make_app,
             assert app.screen.revision == revision
             expected[revision] = app.review.entries[revision].item.module
             await pilot.press("a")
-            await wait_until(pilot, lambda: app.review.entries[revision].decision == "accepted", f"{revision} written")
+            await wait_until(pilot, lambda r=revision: app.review.entries[r].decision == "accepted", f"{revision} written")
         await wait_until(pilot, lambda: isinstance(app.screen, SelectScreen), "the list after the last review")
         for index, revision in enumerate(FIRST_THREE):
             entry = app.review.entries[revision]

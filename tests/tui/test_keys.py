@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from localmig.cli import cli
 from localmig.tui import LocalmigApp
-from localmig.tui.bindings import KEYS, check_keymap
+from localmig.tui.bindings import KEYS, check_keymap, markdown_table
 from localmig.tui.screens.help import HelpScreen
 from localmig.tui.screens.review import ReviewScreen
 from localmig.tui.screens.select import SelectScreen
@@ -96,3 +96,9 @@ def test_localmig_without_a_command_opens_the_app(demo, monkeypatch):
     assert [app.project for app in opened] == ["demo", "demo"]
     assert opened[0].model_name is not None and opened[1].model_name is None
     assert "tui" in runner.invoke(cli, ["--help"]).output
+
+
+def test_the_readme_lists_the_keys_as_the_app_binds_them():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert markdown_table() in readme
+    assert "docs/tui-list.svg" in readme and "docs/tui-review.svg" in readme

@@ -7,18 +7,13 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Static
 
-from ..bindings import KEYS, SCOPES, effective_key
+from ..bindings import KEYS, SCOPES, effective_key, shown_key
 
 INTRO = (
     "Select revisions in the list (space, or a for every revision without tests), generate (g), then review "
     "them one by one (r or enter): accept writes the file, reject writes nothing. Esc cancels a running "
     "generation and keeps what is finished. ctrl+p opens the command palette (switch model, change theme)."
 )
-
-
-def shown_key(keys: str) -> str:
-    names = {"question_mark": "?", "slash": "/", "space": "space", "escape": "esc"}
-    return " / ".join(names.get(k.strip(), k.strip()) for k in keys.split(","))
 
 
 class HelpScreen(ModalScreen[None]):
@@ -34,7 +29,7 @@ class HelpScreen(ModalScreen[None]):
             table: DataTable = DataTable(id="help-keys", cursor_type="row", zebra_stripes=True)
             table.add_columns("where", "key", "does", "binding id")
             for key in KEYS:
-                table.add_row(SCOPES[key.scope], shown_key(effective_key(key, keymap)), key.description, key.id)
+                table.add_row(SCOPES[key.scope], shown_key(effective_key(key, keymap)), key.explained, key.id)
             yield table
             yield Static(
                 "Remap a key in models.yaml: `keys: {review.accept: ctrl+a}`"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.markup import escape
+
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Label, Log, ProgressBar
+from textual.widgets import Label, Log, ProgressBar, Static
 
 from ...events import CaptureProgress, Event, ModelToken, Notice, RevisionProgress, VerifyProgress
 
@@ -36,12 +38,15 @@ class ActivityPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Label("", id="activity-status")
         yield ProgressBar(id="activity-bar", show_eta=False)
+        yield Static("", id="activity-model")
         yield Log(id="activity-log", max_lines=2000, auto_scroll=True)
 
     def on_mount(self) -> None:
         self.border_title = "activity"
-        self._in_tokens = False
+        self._stream: tuple[str, str] = ("", "")  # the revision the model writes for, and what it wrote
         self.app.activity.subscribe(self, self.receive)  # type: ignore[attr-defined]
+        last = self.app.last_status  # type: ignore[attr-defined]
+        self.receive(last)
 
     def status(self, text: str) -> None:
         self.query_one("#activity-status", Label).update(text)
@@ -50,11 +55,18 @@ class ActivityPanel(Vertical):
         self.query_one("#activity-bar", ProgressBar).update(total=total, progress=done)
 
     def line(self, text: str) -> None:
-        log = self.query_one("#activity-log", Log)
-        if self._in_tokens:
-            log.write("\n")
-            self._in_tokens = False
-        log.write_line(text)
+        self.query_one("#activity-log", Log).write_line(text)
+
+    def token(self, revision: str, text: str) -> None:
+        """Show the tail of what the model is writing, as it comes."""
+        done = self._stream[1] if self._stream[0] == revision else ""
+        self._stream = (revision, done + text)
+        shown = " ".join(self._stream[1].split())
+        model = self.query_one("#activity-model", Static)
+        model.display = True
+        tail = max(40, (model.size.width or 60) * 3 - 4)  # what fits in three lines
+        model.update(f"[b]model ▸ {revision}[/b] ({len(self._stream[1])} characters)\n"
+                     + escape(("…" if len(shown) > tail else "") + shown[-tail:]))
 
     def receive(self, item: Event | Status | str) -> None:
         if isinstance(item, str):
@@ -64,10 +76,7 @@ class ActivityPanel(Vertical):
             if item.done is not None:
                 self.progress(item.done, item.total)
         elif isinstance(item, ModelToken):
-            if not self._in_tokens:
-                self.query_one("#activity-log", Log).write(f"{item.revision} model ▸ ")
-                self._in_tokens = True
-            self.query_one("#activity-log", Log).write(item.text.replace("\n", "\n    "))
+            self.token(item.revision, item.text)
         elif isinstance(item, CaptureProgress):
             if item.phase == "upgrade":
                 self.status(f"capturing the history: applied {item.done} of {item.total} revisions")
@@ -75,6 +84,8 @@ class ActivityPanel(Vertical):
             else:
                 self.status("capturing the history: running every downgrade")
         elif isinstance(item, RevisionProgress):
+            if item.stage in ("model", "repairing"):
+                self._stream = (item.revision, "")
             words = STAGES.get(item.stage, item.stage)
             self.line(f"{item.revision} {words}" + (f": {item.detail}" if item.detail else ""))
         elif isinstance(item, VerifyProgress):

@@ -37,7 +37,16 @@ class DetailPane(VerticalScroll):
         if revision.downgrade != "implemented":
             facts.append(f"downgrade {revision.downgrade}\n", style=colours.get("warning", ""))
         facts.append(f"tests     {STATUS_WORDS.get(status, status)}\n")
-        parts: list[Text] = [heading, facts, Text("Schema changes", style="bold underline")]
+        findings = session.findings_for(revision.id)
+        parts: list[Text] = [heading, facts, Text(f"Findings ({len(findings)})", style="bold underline")]
+        if not findings:
+            parts.append(Text("none", style=colours.get("text-muted", "")))
+        for finding in findings:
+            line = Text(f"• {finding.kind}: ", style=colours.get("error", ""))
+            line.append(finding.message, style="")
+            parts.append(line)
+            parts += [Text(f"    {detail}") for detail in finding.details]
+        parts.append(Text("\nSchema changes", style="bold underline"))
         capture = session.capture.captures.get(revision.id)
         if capture is None or not capture.applied or capture.diff is None:
             parts.append(Text("the upgrade could not be applied", style=colours.get("error", "")))
@@ -47,15 +56,6 @@ class DetailPane(VerticalScroll):
             parts.append(Text("no schema change", style=colours.get("text-muted", "")))
         if revision.data_operations:
             parts.append(Text("data steps: " + ", ".join(revision.data_operations)))
-        findings = session.findings_for(revision.id)
-        parts.append(Text(f"\nFindings ({len(findings)})", style="bold underline"))
-        if not findings:
-            parts.append(Text("none", style=colours.get("text-muted", "")))
-        for finding in findings:
-            line = Text(f"• {finding.kind}: ", style=colours.get("error", ""))
-            line.append(finding.message, style="")
-            parts.append(line)
-            parts += [Text(f"    {detail}") for detail in finding.details]
         if progress or entry is not None:
             parts.append(Text("\nThis session", style="bold underline"))
         if progress:
