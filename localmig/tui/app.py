@@ -135,13 +135,14 @@ class LocalmigApp(Decisions, Runner, App[None]):
         self.load_message = f"Capturing the history of {self.project}… (esc cancels)"
         self.status(self.load_message)
         self.changed.publish("")
+        self.screen.refresh_bindings()
         self.load_session()
 
     def on_session_ready(self, message: m.SessionReady) -> None:
         self.session, self.statuses, self.loading = message.session, message.statuses, False
         session = message.session
         self.status(f"captured {len(session.revisions)} revisions on {session.capture.dialect}: "
-                    f"{len(session.findings)} findings · select revisions (space, a) and generate (g)", 0, None)
+                    f"{len(session.findings)} finding(s) · select revisions (space, a) and generate (g)")
         self.changed.publish("")
         self.screen.refresh_bindings()
 

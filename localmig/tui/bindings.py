@@ -35,7 +35,7 @@ SCOPES = {
     "app": "everywhere",
     "list": "migration list",
     "review": "review screen",
-    "editing": "review screen, while editing the generated module",
+    "editing": "review, while editing",
     "confirm": "questions (overwrite, quit)",
 }
 

@@ -32,6 +32,8 @@ class Decisions(Base):
 
     def accept(self, revision: str) -> None:
         entry = self.review.entries[revision]
+        if self.session is None:
+            return
         self.write_item(entry.item, entry.text)
 
     def reject(self, revision: str) -> None:
@@ -46,7 +48,9 @@ class Decisions(Base):
         self.changed.publish(revision)
 
     def on_needs_confirm(self, message: m.NeedsConfirm) -> None:
-        entry = self.review.entries[message.revision]
+        entry = self.review.entries.get(message.revision)
+        if entry is None:  # the project was reloaded meanwhile
+            return
 
         def answer(overwrite: bool | None) -> None:
             if overwrite:
@@ -61,16 +65,27 @@ class Decisions(Base):
         if message.error is not None:
             self.notify_error(message.error, title=f"{revision}: not written")
             return
-        entry = self.review.entries[revision]
+        entry = self.review.entries.get(revision)
+        if entry is None:
+            return
+        self.statuses[revision] = message.status
         kept = [r.path for r in message.results if r.action == "kept_hand_edited"]
         if any(path.endswith(entry.item.filename) for path in kept):
             self.notify(f"kept hand-edited {entry.item.filename}; nothing written", severity="warning", markup=False)
             return
-        entry.decision = "accepted"
-        self.statuses[revision] = message.status
         lines = [f"{r.action.replace('_', ' ')}: {r.path}" for r in message.results if r.action != "unchanged"]
+        if kept:
+            lines.append("(a hand-edited shared file was kept as it is)")
+        if message.text != entry.text:  # edited or regenerated while it was being written
+            self.notify("\n".join(lines + ["the module changed since: accept it again to write the new text"]),
+                        severity="warning", markup=False)
+            self.changed.publish(revision)
+            return
+        entry.decision = "accepted"
+        if entry.untested_edits:
+            lines.append("the edits were not re-run before accepting (t re-runs them)")
         self.notify("\n".join(lines) or "accepted: the file was already up to date", title=f"accepted {revision}",
-                    severity="warning" if kept else "information", markup=False)
+                    severity="warning" if kept or entry.untested_edits else "information", markup=False)
         self.changed.publish(revision)
         if isinstance(self.screen, ReviewScreen) and self.screen.revision == revision:
             self.screen.advance()

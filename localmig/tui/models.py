@@ -29,7 +29,7 @@ class ProfileState:
     def describe(self) -> str:
         if self.state == "off":
             return "deterministic engine only"
-        words = {"pulled": "pulled", "missing": f"missing: run `ollama pull {self.model}`", "unknown": f"unknown ({self.detail})"}
+        words = {"pulled": "pulled", "missing": f"missing: run `ollama pull {self.model}`", "unknown": "state unknown"}
         return f"{self.model} — {words[self.state]}"
 
 

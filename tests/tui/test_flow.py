@@ -174,7 +174,7 @@ async def test_quitting_with_unreviewed_results_asks_first(demo, make_app):
 
 async def test_esc_cancels_the_running_revision_and_keeps_finished_ones(demo, make_app, server):
     server.answer(model_answer())
-    server.answer(model_answer(), delay=1.0)  # the second revision waits: esc lands while it runs
+    server.answer(model_answer(), delay=1.5)  # the second revision waits: esc lands while it runs
     app = make_app(demo)
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot)

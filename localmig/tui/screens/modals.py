@@ -121,6 +121,7 @@ class ModelPicker(ModalScreen[str | None]):
         with Vertical(classes="dialog wide"):
             yield Label("Switch model (applies to the next generation)", classes="dialog-title")
             yield OptionList(Option("asking Ollama which models it has…", disabled=True), id="models")
+            yield Static("", id="models-note")
             yield Label("enter: use it · esc: keep the current one", classes="dialog-question")
 
     def on_mount(self) -> None:
@@ -143,6 +144,8 @@ class ModelPicker(ModalScreen[str | None]):
         for state in states:
             mark = "●" if state.name == self.current else " "
             options.add_option(Option(Text(f"{mark} {state.name:<24} {state.describe()}"), id=state.name))
+        problems = sorted({s.detail for s in states if s.state == "unknown" and s.detail})
+        self.query_one("#models-note", Static).update(Text("\n".join(problems)))
         names = [s.name for s in states]
         if self.current in names:
             options.highlighted = names.index(self.current)

@@ -51,8 +51,12 @@ class ActivityPanel(Vertical):
     def status(self, text: str) -> None:
         self.query_one("#activity-status", Label).update(text)
 
-    def progress(self, done: int, total: int | None) -> None:
-        self.query_one("#activity-bar", ProgressBar).update(total=total, progress=done)
+    def progress(self, done: int | None, total: int | None) -> None:
+        """Show the bar while there is something to count; hide it when idle."""
+        bar = self.query_one("#activity-bar", ProgressBar)
+        bar.display = bool(total)
+        if total:
+            bar.update(total=total, progress=done or 0)
 
     def line(self, text: str) -> None:
         self.query_one("#activity-log", Log).write_line(text)
@@ -73,8 +77,7 @@ class ActivityPanel(Vertical):
             self.line(item)
         elif isinstance(item, Status):
             self.status(item.text)
-            if item.done is not None:
-                self.progress(item.done, item.total)
+            self.progress(item.done, item.total)
         elif isinstance(item, ModelToken):
             self.token(item.revision, item.text)
         elif isinstance(item, CaptureProgress):

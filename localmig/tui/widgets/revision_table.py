@@ -83,7 +83,7 @@ class RevisionTable(DataTable):
         if row.revision.id not in self.rows:
             return
         for (key, _, _), value in zip(COLUMNS, self.cells(row)):
-            self.update_cell(row.revision.id, key, value)
+            self.update_cell(row.revision.id, key, value, update_width=True)
 
     @property
     def current_revision(self) -> str | None:
