@@ -179,14 +179,29 @@ def test_a_body_that_does_not_compile_never_reaches_the_disk(linear):
         render_module(revision, None, plan, dialect="sqlite")
 
 
-def test_model_details_in_the_header_only_for_model_tests(linear):
+def test_header_records_engines_model_settings_and_aspects(linear):
     revision = linear.by_id["11ea02e8f1a4"]
     plan = plan_of(revision.id)
-    header, _ = read_header(render_module(revision, None, plan, dialect="sqlite", model="m", prompts_version="1"))
-    assert header.model is None and header.prompts_version is None
     plan.tests[1].engine = "model"
-    header, _ = read_header(render_module(revision, None, plan, dialect="sqlite", model="m", prompts_version="1"))
-    assert header.engines == ["deterministic", "model"] and header.model == "m" and header.prompts_version == "1"
+    text = render_module(revision, None, plan, dialect="sqlite", model="m", prompts_version="1", options_sha256="ff")
+    header, _ = read_header(text)
+    assert header.engines == ["deterministic", "model"]
+    assert (header.model, header.prompts_version, header.options_sha256) == ("m", "1", "ff")
+    assert header.aspects == {"test_upgrade_adds_authors_email": "upgrade", "test_downgrade_drops_it": "downgrade"}
+    header, _ = read_header(render_module(revision, None, plan_of(revision.id), dialect="sqlite"))
+    assert header.engines == ["deterministic"] and header.model is None
+
+
+def test_kept_failing_test_is_marked_xfail(linear):
+    revision = linear.by_id["11ea02e8f1a4"]
+    plan = plan_of(revision.id)
+    plan.tests[1].xfail = "localmig: failed when generated: boom"
+    _, body = read_header(render_module(revision, None, plan, dialect="sqlite"))
+    lines = body.splitlines()
+    assert "import pytest" in lines
+    at = lines.index("def test_downgrade_drops_it(migrations):")
+    assert lines[at - 1] == "@pytest.mark.xfail(reason='localmig: failed when generated: boom', strict=False)"
+    assert lines[lines.index("def test_upgrade_adds_authors_email(migrations):") - 1] == ""
 
 
 # --------------------------------------------------------------------------- the conftest
