@@ -140,11 +140,13 @@ def test_generated_suite_runs_on_postgres(project, pg_url):
     assert sorted(p.name[5:17] for p in suite.glob("test_*.py")) == ["5def01a7b9c1", "5def02c3d5e7"]
     text = "".join(p.read_text() for p in suite.glob("*.py"))
     assert pg_url not in text and "127.0.0.1" not in text  # the server is given when running, never stored
-    command = [sys.executable, "-m", "pytest", "tests/migrations", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"]
-    result = subprocess.run([*command, "--migration-db-url", pg_url], cwd=root, capture_output=True, text=True, timeout=600)
+    command = [sys.executable, "-m", "pytest", "tests/migrations", "-q", "-p", "no:cacheprovider"]
+    plain = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    result = subprocess.run([*command, "--migration-db-url", pg_url], cwd=root, capture_output=True, text=True,
+                            timeout=600, env=plain)
     assert result.returncode == 0, result.stdout[-3000:]
     assert " passed" in result.stdout and "failed" not in result.stdout
-    environment = {**os.environ, "MIGRATION_TEST_DATABASE_URL": pg_url}
+    environment = {**plain, "MIGRATION_TEST_DATABASE_URL": pg_url}
     result = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=600, env=environment)
     assert result.returncode == 0, result.stdout[-3000:]
     assert_none_left(pg_url, before)
