@@ -59,8 +59,8 @@ def clean_environment(tmp_path, monkeypatch):
     monkeypatch.delenv("LOCALMIG_MODEL", raising=False)
 
 
-def write_config(path: Path, host: str, *, model: str = MODEL, repair_rounds: int = 1, timeout: float = 60,
-                 num_ctx: int = 16384, num_predict: int = 1024, extra: str = "") -> Path:
+def write_config(path: Path, host: str, *, model: str = MODEL, family: str = "default", repair_rounds: int = 1,
+                 timeout: float = 60, num_ctx: int = 16384, num_predict: int = 1024, extra: str = "") -> Path:
     """A models.yaml with one profile, ``test``, on ``host``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(f"""\
@@ -69,7 +69,7 @@ def write_config(path: Path, host: str, *, model: str = MODEL, repair_rounds: in
         profiles:
           test:
             model: {model}
-            family: default
+            family: {family}
             options: {{temperature: 0, seed: 42, num_ctx: {num_ctx}, num_predict: {num_predict}}}
             repair_rounds: {repair_rounds}
             timeout: {timeout}
