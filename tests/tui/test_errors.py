@@ -4,11 +4,15 @@ without asking."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 
 import pytest
 
 from localmig.errors import LocalmigError
+from localmig.events import CaptureProgress
 from localmig.pipeline import Session, SessionOptions
+from localmig.tui import create_app
 from localmig.tui.screens.modals import Confirm, ErrorModal
 from localmig.tui.screens.review import ReviewScreen
 from localmig.tui.screens.select import SelectScreen
@@ -95,3 +99,35 @@ async def test_accepting_over_a_hand_edited_file_shows_the_diff_and_asks(demo, m
         await pilot.press("y")  # overwrite
         await wait_until(pilot, lambda: entry.decision == "accepted", "the write")
         assert target.read_text(encoding="utf-8") == entry.item.module
+
+
+async def test_esc_cancels_the_capture(demo, notes):
+    started = threading.Event()
+
+    def slow_capture(events):  # a fake session factory: a capture that only ends when cancelled
+        started.set()
+        for done in range(1, 400):
+            events(CaptureProgress(phase="upgrade", revision=f"r{done}", done=done, total=400))
+            time.sleep(0.02)
+        raise AssertionError("the capture was not cancelled")
+
+    app = create_app(SessionOptions(path=demo), no_model=True, session_factory=slow_capture)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, started.is_set, "the capture to start")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not app.loading, "the capture to stop")
+        assert app.session is None and "cancelled" in app.load_message
+        assert isinstance(app.screen, SelectScreen) and app.is_running
+
+
+async def test_a_bug_is_reported_as_an_internal_error_not_a_crash(demo):
+    def broken(events):
+        raise RuntimeError("boom")
+
+    app = create_app(SessionOptions(path=demo), no_model=True, session_factory=broken)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal), "the error")
+        assert app.screen.message == "internal error: RuntimeError: boom"
+        assert "LOCALMIG_DEBUG=1" in app.screen.hint
+        await pilot.press("escape")
+        assert app.is_running

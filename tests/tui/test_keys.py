@@ -56,7 +56,7 @@ async def test_remapped_keys_work_and_the_help_lists_them(demo, make_app, notes)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         table = app.screen.query_one("#help-keys")
-        rows = {table.get_row_at(i)[3]: table.get_row_at(i)[1] for i in range(table.row_count)}
+        rows = {table.get_row_at(i)[3]: str(table.get_row_at(i)[1]) for i in range(table.row_count)}
         assert rows["review.accept"] == "f6" and rows["list.generate"] == "f5" and rows["review.reject"] == "x"
         assert set(rows) == {key.id for key in KEYS}
         await pilot.press("escape", "r")

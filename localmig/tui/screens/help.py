@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -29,12 +30,12 @@ class HelpScreen(ModalScreen[None]):
             table: DataTable = DataTable(id="help-keys", cursor_type="row", zebra_stripes=True)
             table.add_columns("where", "key", "does", "binding id")
             for key in KEYS:
-                table.add_row(SCOPES[key.scope], shown_key(effective_key(key, keymap)), key.explained, key.id)
+                table.add_row(SCOPES[key.scope], Text(shown_key(effective_key(key, keymap))), Text(key.explained), key.id)
             yield table
-            yield Static(
+            yield Static(Text(
                 "Remap a key in models.yaml: `keys: {review.accept: ctrl+a}`"
                 + (f" (settings in use: {source})" if source else "")
-            )
+            ))
             yield Label("esc: close", classes="dialog-question")
 
     def on_mount(self) -> None:

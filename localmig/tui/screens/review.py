@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.markup import escape as rich_escape
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
@@ -111,7 +112,7 @@ class ReviewScreen(Screen):
     def show_findings(self) -> None:
         findings = self.entry.item.findings
         lines = [f"• {f.kind}: {f.message}" + "".join(f"\n    {d}" for d in f.details) for f in findings]
-        self.query_one("#findings", Static).update("\n".join(lines) or "No finding: the history ran cleanly for this revision.")
+        self.query_one("#findings", Static).update(Text("\n".join(lines) or "No finding: the history ran cleanly for this revision."))
 
     def show_prompt(self) -> None:
         log = self.query_one("#prompt", Log)

@@ -54,12 +54,12 @@ class SelectScreen(Screen):
         return [Row(r, app.statuses.get(r.id, "missing"), len(session.findings_for(r.id)),  # type: ignore[attr-defined]
                     app.review.label(r.id), r.id in self.selected) for r in session.revisions]  # type: ignore[attr-defined]
 
-    def visible(self) -> list[Row]:
+    def shown_rows(self) -> list[Row]:
         words = self.query_one("#filter", Input).value.lower().split()
         return [row for row in self.rows() if all(word in row.text() for word in words)]
 
     def refresh_rows(self) -> None:
-        self.table.show(self.visible())
+        self.table.show(self.shown_rows())
         self.query_one("#revisions").border_subtitle = self.counts()
         self.refresh_detail()
 
@@ -132,7 +132,7 @@ class SelectScreen(Screen):
         if self.app.session is None:  # type: ignore[attr-defined]
             self.notify("the project is not loaded yet", severity="warning")
             return
-        rows = [row for row in self.visible() if row.status == "missing"]
+        rows = [row for row in self.shown_rows() if row.status == "missing"]
         if not rows:
             self.notify("every revision shown already has a test file", severity="warning")
             return

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.markup import escape
+from rich.text import Text
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -49,7 +50,7 @@ class ActivityPanel(Vertical):
         self.receive(last)
 
     def status(self, text: str) -> None:
-        self.query_one("#activity-status", Label).update(text)
+        self.query_one("#activity-status", Label).update(Text(text))
 
     def progress(self, done: int | None, total: int | None) -> None:
         """Show the bar while there is something to count; hide it when idle."""

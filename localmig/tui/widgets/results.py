@@ -58,7 +58,7 @@ class ResultsView(Horizontal):
             if key in self._rows:
                 continue
             self._rows[key] = (outcome, left_out)
-            table.add_row(Text(words, style=colours.get(colour, "")), outcome.name, outcome.engine or "", outcome.aspect or "",
+            table.add_row(Text(words, style=colours.get(colour, "")), Text(outcome.name), outcome.engine or "", outcome.aspect or "",
                           key=key)
         self.query_one("#results-output", TextArea).load_text(note or ("no test ran" if not self._rows else ""))
         if self._rows:

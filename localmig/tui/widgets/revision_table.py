@@ -61,10 +61,10 @@ class RevisionTable(DataTable):
             session.stylize(self.colour("accent"))
         return [
             Text("●", style=self.colour("accent")) if row.selected else " ",
-            row.revision.id,
-            row.revision.message or "(no message)",
-            (row.revision.created or "")[:10],
-            row.markers(),
+            Text(row.revision.id),
+            Text(row.revision.message or "(no message)"),
+            Text((row.revision.created or "")[:10]),
+            Text(row.markers()),
             Text(status, style=self.colour(STATUS_COLOURS.get(row.status, "foreground"))),
             Text(str(row.findings), style=self.colour("error")) if row.findings else Text("–", style=self.colour("text-muted")),
             session,
