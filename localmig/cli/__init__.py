@@ -10,6 +10,7 @@ from .batch import batch, check
 from .generate import generate
 from .models import log, models, show_prompt
 from .scan import scan
+from . import tui as tui_module
 from .tui import tui
 
 
@@ -28,6 +29,9 @@ def cli(ctx: click.Context) -> None:
     database could not be used; 5 model error; 130 interrupted.
     """
     if ctx.invoked_subcommand is None:
+        if not tui_module.interactive():  # a script or a pipe: the help, as before
+            click.echo(ctx.get_help())
+            return
         ctx.invoke(tui)
 
 

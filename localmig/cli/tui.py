@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
 from ..pipeline import SessionOptions
 from .common import project_options
+
+
+def interactive() -> bool:
+    """Whether a person sits at a terminal (the app needs one; scripts get the help instead)."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 @click.command()
@@ -27,6 +33,8 @@ def tui(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None,
 
     Keys are listed in the app (press ?) and can be remapped in models.yaml under `keys`.
     """
+    if not interactive():
+        raise click.UsageError("the review app needs a terminal; in scripts use `localmig generate` or `localmig batch`")
     from ..tui import create_app  # textual is imported only when the app is opened
 
     options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, out=out_dir)

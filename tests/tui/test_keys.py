@@ -91,6 +91,10 @@ def test_localmig_without_a_command_opens_the_app(demo, monkeypatch):
     monkeypatch.setattr(LocalmigApp, "run", lambda self, *a, **k: opened.append(self))
     monkeypatch.chdir(demo)
     runner = CliRunner()
+    assert "Commands:" in runner.invoke(cli, []).output  # no terminal (a script, a pipe): the help
+    assert "needs a terminal" in runner.invoke(cli, ["tui"]).output
+    assert not opened
+    monkeypatch.setattr(sys.modules["localmig.cli.tui"], "interactive", lambda: True)
     assert runner.invoke(cli, [], catch_exceptions=False).exit_code == 0
     assert runner.invoke(cli, ["tui", str(demo), "--no-model", "--theme", "nord"], catch_exceptions=False).exit_code == 0
     assert [app.project for app in opened] == ["demo", "demo"]
