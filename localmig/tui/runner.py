@@ -169,7 +169,8 @@ class Runner:
             if status in ASK_FIRST and not force:
                 existing = target.read_text(encoding="utf-8", errors="replace")
                 if existing != text:
-                    self.post_message(NeedsConfirm(revision, str(target), existing, text))  # type: ignore[attr-defined]
+                    shown = os.path.relpath(target, session.project.root)
+                    self.post_message(NeedsConfirm(revision, shown, existing, text))  # type: ignore[attr-defined]
                     return
             accepted = item.model_copy(update={"module": text})
             if force:  # only the module is forced; a hand-edited conftest still stays

@@ -84,7 +84,12 @@ async def test_regenerate_with_a_hint_reaches_the_server(demo, make_app, server)
         entry = app.review.entries[FIRST_THREE[0]]
         assert entry.item.hint == "check the customers email"
         assert "test_upgrade_keeps_customers_after_the_hint" in app.screen.query_one("#module").text
+        await pilot.press("3")  # the tab with exactly what was sent
+        assert app.screen.query_one("#tabs").active == "tab-prompt"
         assert "check the customers email" in "\n".join(app.screen.query_one("#prompt").lines)
+        await pilot.press("2")
+        assert app.screen.query_one("#tabs").active == "tab-findings"
+        assert "No finding" in str(app.screen.query_one("#findings").render())
 
 
 async def test_edit_rerun_then_accept_writes_the_edited_text(demo, make_app):

@@ -52,10 +52,14 @@ class Confirm(ModalScreen[bool]):
         with Vertical(classes="dialog wide" if self.detail else "dialog"):
             yield Label(self.title_text, classes="dialog-title")
             yield Static(self.body)
+            yield Label(self.question, classes="dialog-question")
             if self.detail is not None:
                 with VerticalScroll(id="diff"):
                     yield Static(self.detail)
-            yield Label(self.question, classes="dialog-question")
+
+    def on_mount(self) -> None:
+        if self.detail is not None:
+            self.query_one("#diff").focus()  # up / down / page keys scroll the diff
 
     def action_yes(self) -> None:
         self.dismiss(True)
@@ -71,7 +75,8 @@ def diff_confirm(path: str, existing: str, text: str) -> Confirm:
     diff = "".join(lines) or "(no difference)"
     return Confirm(
         "This file was edited by hand",
-        Text(f"{path} was changed after localmig wrote it (or localmig never wrote it). Accepting replaces it:"),
+        Text(f"{path} was changed after localmig wrote it (or localmig never wrote it). Accepting replaces it with the "
+             "module under review; the difference:"),
         "y: overwrite it · n / esc: keep the file as it is",
         Syntax(diff, "diff", theme="ansi_dark", word_wrap=True),
     )

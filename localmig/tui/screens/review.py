@@ -43,7 +43,7 @@ class ReviewScreen(Screen):
             with TabPane("Results", id="tab-results"):
                 yield ResultsView(id="results")
             with TabPane("Findings", id="tab-findings"):
-                with VerticalScroll():
+                with VerticalScroll(id="findings-scroll"):
                     yield Static(id="findings")
             with TabPane("Sent to the model", id="tab-prompt"):
                 yield Log(id="prompt", auto_scroll=False)
@@ -208,6 +208,8 @@ class ReviewScreen(Screen):
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = f"tab-{tab}"
+        target = {"results": "#results-table", "findings": "#findings-scroll", "prompt": "#prompt"}[tab]
+        self.query_one(target).focus()  # else the focus left behind pulls its own tab back
 
     def action_next(self) -> None:
         self.go(+1)
