@@ -77,8 +77,11 @@ class LocalmigApp(Decisions, Runner, App[None]):
 
     def on_mount(self) -> None:
         self.set_keymap(self.keymap)
-        if self.start_theme:
+        if self.start_theme in self.available_themes:
             self.theme = self.start_theme
+        elif self.start_theme:
+            self.notify(f"no theme {self.start_theme!r}; themes: {', '.join(sorted(self.available_themes))}",
+                        severity="warning", markup=False)
         self.show_subtitle()
         if self.unknown_keys:
             self.notify(f"unknown key binding ids in models.yaml `keys`: {', '.join(self.unknown_keys)} (see the help, ?)",

@@ -106,3 +106,12 @@ def test_the_readme_lists_the_keys_as_the_app_binds_them():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert markdown_table() in readme
     assert "docs/tui-list.svg" in readme and "docs/tui-review.svg" in readme
+
+
+@pytest.mark.asyncio
+async def test_an_unknown_theme_is_a_warning_not_a_crash(demo, make_app, notes):
+    app = make_app(demo, no_model=True, theme="no-such-theme")
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        assert any(s == "warning" and "no theme 'no-such-theme'" in m for s, _, m in notes)
+        assert app.theme == "textual-dark" and app.is_running
