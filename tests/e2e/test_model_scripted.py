@@ -453,7 +453,7 @@ def test_auto_mode_writes_the_deterministic_tests_and_says_prominently_the_model
 def test_a_slow_answer_past_the_timeout_exits_5_naming_the_timeout(tmp_path):
     root = copy_demo(tmp_path)
     with ScriptedOllama() as server:
-        server.answer(json.dumps(answer(model_test("test_model_backfills_missing_status"))), delay=20)
+        server.answer(json.dumps(answer(model_test("test_model_backfills_missing_status"))), delay=600)
         started = time.monotonic()
         result = cli_generate(root, write_config(tmp_path / "models.yaml", server.host, timeout=1), DATA_REV)
         elapsed = time.monotonic() - started
@@ -462,7 +462,7 @@ def test_a_slow_answer_past_the_timeout_exits_5_naming_the_timeout(tmp_path):
     assert result.returncode == ExitCode.MODEL, result.stdout + result.stderr
     assert f"{DATA_REV}: {MODEL} did not answer within 1 s" in result.stderr
     assert "raise `timeout` in the profile" in result.stderr
-    assert elapsed < 20  # it did not wait for the answer
+    assert elapsed < 300  # it did not wait for the answer (capture and verification take the rest)
     assert (root / "tests" / "migrations").glob(f"test_{DATA_REV}_*.py")  # the deterministic tests are written
 
 
