@@ -97,6 +97,7 @@ class Capture:
         except HarnessError as error:
             raise CaptureError(str(error)) from None
         self.result: HistoryCapture | None = None
+        self._validated: dict[int, tuple] = {}  # reflected table dict -> TableInfo, shared by snapshots
 
     def __enter__(self) -> Capture:
         return self
@@ -132,10 +133,13 @@ class Capture:
         return make_url(self.db_url).get_backend_name() if self.db_url else "sqlite"
 
     def snapshot_before(self, revision: str) -> SchemaSnapshot:
-        return SchemaSnapshot.from_objects(self.history.schema_before(revision).objects)
+        return self._snapshot(self.history.schema_before(revision).objects)
 
     def snapshot_after(self, revision: str) -> SchemaSnapshot:
-        return SchemaSnapshot.from_objects(self.history.schema_after(revision).objects)
+        return self._snapshot(self.history.schema_after(revision).objects)
+
+    def _snapshot(self, objects: dict) -> SchemaSnapshot:
+        return SchemaSnapshot.from_objects(objects, self._validated)
 
     def _revision_capture(self, revision: str) -> RevisionCapture:
         if revision not in self.history.applied:
@@ -211,14 +215,14 @@ class Capture:
     def _left_behind(self, revision: str) -> list[str]:
         """What differs from the previous schema after the downgrade (empty if restored)."""
         try:
-            downgraded = SchemaSnapshot.from_objects(self.history.schema_after_downgrade(revision).objects)
+            downgraded = self._snapshot(self.history.schema_after_downgrade(revision).objects)
         except MigrationFailed:
             return []
         return _undo_description(SchemaDiff.between(self.snapshot_before(revision), downgraded))
 
     def _round_trip_differs(self, revision: str) -> list[str]:
         try:
-            again = SchemaSnapshot.from_objects(self.history.schema_after_round_trip(revision).objects)
+            again = self._snapshot(self.history.schema_after_round_trip(revision).objects)
         except MigrationFailed:
             return []
         return SchemaDiff.between(self.snapshot_after(revision), again).describe()

@@ -62,7 +62,8 @@ def same_database(a: sa.URL | str, b: sa.URL | str) -> bool:
         return False
     if a.get_backend_name() == "sqlite":
         return os.path.realpath(a.database or "") == os.path.realpath(b.database or "")
-    return (a.host, a.port or 0, a.database) == (b.host, b.port or 0, b.database)
+    default_port = {"postgresql": 5432, "mysql": 3306}.get(a.get_backend_name(), 0)
+    return (a.host, a.port or default_port, a.database) == (b.host, b.port or default_port, b.database)
 
 
 def new_engine(url: sa.URL | str) -> sa.Engine:
@@ -89,18 +90,24 @@ def describe_error(error: BaseException, folders: Iterable[str] = ()) -> str:
 # --------------------------------------------------------------------------- reading the schema
 
 
+# Dialect types whose generic form would hide a real difference (JSONB is not JSON).
+_NO_GENERIC = {"JSONB", "HSTORE", "INET", "CIDR", "MACADDR", "TSVECTOR", "CITEXT", "MONEY", "BIT", "ARRAY", "INTERVAL"}
+
+
 def type_of(column: dict[str, Any]) -> str:
     """A column's type as a dialect-neutral string, e.g. ``String(length=50)``."""
     type_ = column["type"]
     if isinstance(type_, str):
         return type_
+    if type(type_).__name__ in _NO_GENERIC:
+        return repr(type_)
     try:
         return repr(type_.as_generic())
     except NotImplementedError:
         return repr(type_)
 
 
-_CAST = re.compile(r"::[a-z_][\w ]*(\[\])?$", re.IGNORECASE)
+_CAST = re.compile(r"::[a-z_][\w ]*(\(\d+(,\s*\d+)?\))?(\[\])?$", re.IGNORECASE)
 
 
 def default_of(column: dict[str, Any]) -> str | None:
@@ -182,6 +189,7 @@ def _index(index: dict[str, Any]) -> dict[str, Any]:
         "expressions": [_words(e) for e in index.get("expressions") or [] if e is not None],
         "unique": bool(index["unique"]),
         "where": _words(where) if where is not None else None,
+        "using": options.get("postgresql_using"),  # gin, gist, hash... (btree is the default: None)
     }
 
 
@@ -952,22 +960,24 @@ class MigrationHistory:
 
         def steps(context: Any) -> Iterator[MigrationStep]:
             here = pending[0]  # the database is in the state after this revision
+            last = self._snapshots[here]  # ... whose schema was read as this
             for revision in pending:
                 if revision != here:
                     return  # the next one to walk is further down: start again from its template
                 here = self._state_before(revision)
                 position.update(revision=revision, phase="downgrade")
-                before = self._snapshots[self._state_before(revision)]
-                after = self._snapshots[revision]
+                before, after = self._snapshots[here], self._snapshots[revision]
                 yield self.runner.step(revision, upgrade=False)
-                self._downgraded[revision] = downgraded = Snapshot.take(context.connection, before, skip=skip)
-                if downgraded.objects != before.objects:
+                # Fingerprints are compared with this database's own last reading: a table that
+                # batch mode rebuilt has other SQL text than in the forward pass, same schema.
+                self._downgraded[revision] = last = Snapshot.take(context.connection, last, skip=skip)
+                if last.objects != before.objects:
                     return  # off the known path: start again from the state before it
                 if not self.round_trips:
                     continue
                 position["phase"] = "round trip"
                 yield self.runner.step(revision, upgrade=True)
-                self._round_trips[revision] = again = Snapshot.take(context.connection, after, skip=skip)
+                self._round_trips[revision] = again = Snapshot.take(context.connection, last, skip=skip)
                 if again.objects != after.objects:
                     return
                 position["phase"] = "downgrade"

@@ -349,7 +349,7 @@ def value_for(name: str, column: ColumnInfo, index: int) -> Any:
         return index
     if kind in ("String", "Text", "Unicode", "UnicodeText"):
         length = arguments.get("length")
-        text = f"{name}-{index}"
+        text = f"user{index}@example.test" if "email" in name.lower() else f"{name}-{index}"
         if length and len(text) > length:
             text = f"{name[: max(1, length - len(str(index)) - 1)]}-{index}"[-length:]
         return text

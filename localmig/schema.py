@@ -63,6 +63,7 @@ class IndexInfo(BaseModel):
     expressions: list[str] = Field(default_factory=list)
     unique: bool = False
     where: str | None = None
+    using: str | None = Field(None, description="Index method when not the default (gin, gist...).")
 
     @property
     def key(self) -> str:
@@ -70,7 +71,8 @@ class IndexInfo(BaseModel):
 
     def describe(self) -> str:
         parts = ", ".join(self.expressions or self.columns)
-        text = f"{'UNIQUE ' if self.unique else ''}INDEX {self.name} ({parts})"
+        using = f" USING {self.using}" if self.using else ""
+        text = f"{'UNIQUE ' if self.unique else ''}INDEX {self.name}{using} ({parts})"
         return text + (f" WHERE {self.where}" if self.where else "")
 
 
@@ -127,13 +129,23 @@ class SchemaSnapshot(BaseModel):
     sequences: list[str] = Field(default_factory=list)
 
     @classmethod
-    def from_objects(cls, objects: dict[str, Any]) -> SchemaSnapshot:
-        """From the harness's reflection (``table:x`` / ``view:x`` / ``enum:x`` / ``sequence:x``)."""
+    def from_objects(cls, objects: dict[str, Any], validated: dict[int, tuple] | None = None) -> SchemaSnapshot:
+        """From the harness's reflection (``table:x`` / ``view:x`` / ``enum:x`` / ``sequence:x``).
+
+        Snapshots of consecutive states share the dicts of unchanged tables; with a
+        ``validated`` cache (id of dict -> (dict, TableInfo)) each dict is validated once, and an
+        unchanged table is the same TableInfo object in both snapshots.
+        """
         snapshot = cls()
+        cache = {} if validated is None else validated
         for key, value in sorted(objects.items()):
             kind, _, name = key.partition(":")
             if kind == "table":
-                snapshot.tables[name] = TableInfo.model_validate(value)
+                cached = cache.get(id(value))
+                if cached is None or cached[0] is not value:
+                    cached = (value, TableInfo.model_validate(value))
+                    cache[id(value)] = cached
+                snapshot.tables[name] = cached[1]
             elif kind == "view":
                 snapshot.views[name] = value["definition"]
             elif kind == "enum":
@@ -235,6 +247,8 @@ class SchemaDiff(BaseModel):
         changes: list[SchemaChange] = []
         for name in sorted(set(before.tables) | set(after.tables)):
             old, new = before.tables.get(name), after.tables.get(name)
+            if old is new:
+                continue  # the same reflection: unchanged
             if old is None:
                 changes.append(SchemaChange(kind="add_table", table=name, after=new))
             elif new is None:

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ def project(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def pg_url(tmp_path_factory):
+def pg_url():
     """A PostgreSQL server URL: LOCALMIG_TEST_PG_URL, else one started here from Debian's package."""
     url = os.environ.get("LOCALMIG_TEST_PG_URL")
     if url:
@@ -39,15 +40,20 @@ def pg_url(tmp_path_factory):
         if os.environ.get("LOCALMIG_REQUIRE_PG"):
             pytest.fail("PostgreSQL is required (LOCALMIG_REQUIRE_PG) but not installed")
         pytest.skip("PostgreSQL is not installed (apt-get install postgresql), set LOCALMIG_TEST_PG_URL")
-    folder = tmp_path_factory.mktemp("pg")
-    os.chmod(folder, 0o777)
+    # Not under pytest's tmp_path: as root, initdb runs as the postgres user, who cannot enter
+    # /tmp/pytest-of-root; a folder of our own in /tmp is reachable.
+    folder = Path(tempfile.mkdtemp(prefix="localmig-test-pg-"))
+    os.chmod(folder, 0o755)
     started = subprocess.run(["bash", str(ROOT / ".ci" / "start-postgres"), str(folder / "cluster")],
-                             capture_output=True, text=True, check=True)
+                             capture_output=True, text=True)
+    if started.returncode != 0:
+        pytest.fail(f"could not start PostgreSQL:\n{started.stderr[-2000:]}")
     settings = dict(line.removeprefix("export ").split("=", 1) for line in started.stdout.splitlines())
     try:
         yield settings["LOCALMIG_TEST_PG_URL"]
     finally:
         subprocess.run(settings["LOCALMIG_TEST_PG_STOP"].strip("'"), shell=True, capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:

@@ -128,6 +128,7 @@ def _index_asserts(table: str, index) -> list[str]:
         f"assert index['expressions'] == {index.expressions!r}",
         f"assert index['unique'] is {index.unique}",
         f"assert index['where'] {_is(index.where)}",
+        f"assert index['using'] {_is(index.using)}",
     ]
 
 

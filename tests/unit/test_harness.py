@@ -132,6 +132,7 @@ def test_view_indexes(shop_view):
         "expressions": [],
         "unique": False,
         "where": None,
+        "using": None,
     }
     assert indexes["ix_orders_customer_status"]["unique"] is True
     assert shop_view.indexes("customers") == {}
