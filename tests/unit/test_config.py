@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -278,3 +279,28 @@ def test_models_does_not_contact_a_refused_host(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "refusing to send schema context to http://10.1.2.3:11434" in result.stdout
     assert "to allow it, set `allow_remote: true` and list '10.1.2.3' under `allowed_hosts`" in result.stdout
+
+
+def test_the_cli_takes_model_by_profile_name_by_raw_tag_and_from_localmig_model(project, tmp_path):
+    """show-prompt --json prints the request body: which model, and which family's wording."""
+    root = project("demo")
+    models_yaml(root / "models.yaml")
+    environment = {"XDG_CONFIG_HOME": str(tmp_path / "xdg")}
+
+    def body(*args: str, **env: str) -> dict:
+        result = run_cli("show-prompt", str(root), "--rev", "d1a001e4c7b2", "--json", *args, env={**environment, **env})
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    default, by_name, by_tag, from_env = (
+        body(), body("--model", "large"), body("--model", "deepseek-coder:6.7b-instruct"),
+        body(LOCALMIG_MODEL="starcoder2:3b"),
+    )
+
+    assert (default["model"], default["options"]["num_ctx"]) == ("tiny-coder:1b", 4096)
+    assert by_name["model"] == "codellama:13b-instruct"
+    assert by_name["messages"][0]["content"].startswith("You are a careful Python developer.")  # codellama wording
+    assert default["messages"][0]["content"].startswith("You write pytest tests")  # default wording
+    assert by_tag["model"] == "deepseek-coder:6.7b-instruct" and by_tag["options"] == default["options"]
+    assert by_tag["messages"][0]["content"].startswith("You are DeepSeek Coder")  # the family of the tag's name
+    assert from_env["model"] == "starcoder2:3b"
