@@ -14,6 +14,7 @@ import hashlib
 import json
 import re
 import textwrap
+import threading
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, ValidationError
@@ -36,6 +37,10 @@ FORBIDDEN_CALLS = {"eval", "exec", "compile", "open", "__import__", "input", "br
 FORBIDDEN_MODULES = {"os", "sys", "subprocess", "socket", "shutil", "pathlib", "importlib", "ctypes", "pickle", "marshal",
                      "urllib", "http", "requests", "httpx", "ftplib", "smtplib", "tempfile", "glob", "io", "builtins",
                      "signal", "threading", "multiprocessing", "asyncio", "ollama", "localmig"}
+# Ways to reach a database other than the fixture's scratch ones (the project's own sqlalchemy.url, say):
+# generated tests run inside the user's project, so these are refused like the OS is.
+ENGINE_FACTORIES = {"create_engine", "create_async_engine", "engine_from_config", "create_mock_engine"}
+ALEMBIC_RUNNERS = {"command", "config", "context", "script", "runtime"}
 TABLE_CALLS = {"insert", "rows", "table", "columns", "column", "indexes", "foreign_keys", "unique_constraints",
                "check_constraints", "primary_key", "find_foreign_key", "find_unique", "find_check"}
 SQL_TABLE = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE|TABLE)\s+\"?([A-Za-z_][A-Za-z0-9_.]*)", re.IGNORECASE)
@@ -87,8 +92,9 @@ class ModelEngine:
     """Asks a model for tests and brings its answers into shape."""
 
     def __init__(self, model: OllamaModel | None, profile: ModelProfile, prompts: PromptSet, store: Store, *,
-                 replay_only: bool = False, events: EventSink = ignore) -> None:
+                 replay_only: bool = False, events: EventSink = ignore, cancel: threading.Event | None = None) -> None:
         self.model = model
+        self.cancel = cancel
         self.profile = profile
         self.prompts = prompts
         self.store = store
@@ -145,7 +151,8 @@ class ModelEngine:
         else:
             self.events(RevisionProgress(revision=conversation.revision, stage="model" if purpose == "generate" else "repairing"))
             reply = self.model.chat(conversation.messages, self.schema,
-                                    lambda text: self.events(ModelToken(revision=conversation.revision, text=text)))
+                                    lambda text: self.events(ModelToken(revision=conversation.revision, text=text)),
+                                    cancel=self.cancel)
             exchange.answer, exchange.prompt_tokens, exchange.answer_tokens, exchange.seconds = (
                 reply.content, reply.prompt_tokens, reply.answer_tokens, reply.seconds)
             self.store.remember(key, self.profile.model, reply.content)
@@ -271,10 +278,16 @@ def _check_import_line(line: str) -> str | None:
 
 
 def _import_problem(node: ast.Import | ast.ImportFrom) -> str | None:
-    modules = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+    if isinstance(node, ast.Import):
+        modules = [alias.name for alias in node.names]
+    else:  # the imported names count too: from alembic import command
+        modules = [node.module or ""] + [f"{node.module}.{alias.name}" for alias in node.names]
     for module in modules:
         if module.split(".")[0] not in ALLOWED_MODULES:
             return f"import of {module!r} is not allowed (allowed: {', '.join(ALLOWED_MODULES)})"
+        parts = module.split(".")
+        if (parts[0] == "alembic" and len(parts) > 1 and parts[1] in ALEMBIC_RUNNERS) or parts[-1] in ENGINE_FACTORIES:
+            return f"import of {module!r} is not allowed (use the migrations fixture's scratch databases, no other database)"
     return None
 
 
@@ -303,6 +316,12 @@ def check_body(tree: ast.Module, before: SchemaSnapshot, after: SchemaSnapshot) 
                 problems.append(f"uses the dunder name {node.id!r}, which is not allowed")
         elif isinstance(node, ast.Attribute) and node.attr.startswith("__"):
             problems.append(f"uses the dunder attribute {node.attr!r}, which is not allowed")
+        elif isinstance(node, ast.Attribute) and (
+            node.attr in ENGINE_FACTORIES
+            or (node.attr in ALEMBIC_RUNNERS and isinstance(node.value, ast.Name) and node.value.id == "alembic")
+        ):
+            shown = f"alembic.{node.attr}" if node.attr in ALEMBIC_RUNNERS else node.attr
+            problems.append(f"uses {shown}, which is not allowed (use the migrations fixture's scratch databases, no other database)")
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             problems += _check_call(node, tables, columns)
     if not uses_fixture:
