@@ -284,3 +284,25 @@ def test_the_json_schema_and_the_pydantic_model_agree():
         except ValueError:
             by_model = False
         assert by_schema == by_model, sample
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ("import alembic.command\nfrom alembic.config import Config\nalembic.command.upgrade(Config('alembic.ini'), 'head')",
+         "import of 'alembic.command' is not allowed"),
+        ("from alembic import command\ncommand.downgrade(migrations.config, 'base')", "import of 'alembic.command' is not allowed"),
+        ("import alembic\nalembic.command.upgrade(None, 'head')", "uses alembic.command, which is not allowed"),
+        ("import sqlalchemy\nsqlalchemy.create_engine('postgresql://app@prod/app').connect()",
+         "uses create_engine, which is not allowed"),
+        ("from sqlalchemy import create_engine\ncreate_engine('sqlite:///app.db')", "import of 'sqlalchemy.create_engine' is not allowed"),
+        ("import sqlalchemy as sa\nsa.engine_from_config({'sqlalchemy.url': 'x'})", "uses engine_from_config, which is not allowed"),
+    ],
+)
+def test_other_databases_than_the_fixtures_scratch_ones_are_refused(body, expected):
+    """Verification runs the tests in the project: alembic.command or an engine of its own would reach
+    the project's real database (its sqlalchemy.url), which localmig promises never to touch."""
+    plan, errors = check(answer(body + "\n" + GOOD_BODY))
+
+    assert plan is None
+    assert any(expected in e for e in errors), errors
