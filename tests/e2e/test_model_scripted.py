@@ -450,6 +450,22 @@ def test_auto_mode_writes_the_deterministic_tests_and_says_prominently_the_model
     assert header is not None and header.engines == ["deterministic"] and header.model is None
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "cli/generate.py generate(): the 'model layer was skipped' line always says 'start Ollama with `ollama serve`', "
+    "and with -q cli/common.py ProgressView drops the warning notice that holds the reason and the pull line"))
+def test_quiet_auto_mode_still_says_which_model_is_missing_and_how_to_pull_it(tmp_path):
+    root = copy_demo(tmp_path)
+    with ScriptedOllama(models=["some-other-model:1b"]) as server:
+        result = cli_generate(root, write_config(tmp_path / "models.yaml", server.host), DATA_REV, "-q")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "The model layer was skipped" in result.stdout
+    output = result.stdout + result.stderr
+    assert f"does not have the model {MODEL}" in output
+    assert f"ollama pull {MODEL}" in output
+    assert "ollama serve" not in output  # Ollama is running: starting it is not the fix
+
+
 def test_a_slow_answer_past_the_timeout_exits_5_naming_the_timeout(tmp_path):
     root = copy_demo(tmp_path)
     with ScriptedOllama() as server:
