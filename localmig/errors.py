@@ -102,6 +102,12 @@ class CacheMiss(ModelError):
     """``--replay-only`` was asked and the answer cache has no entry for this prompt."""
 
 
+class Cancelled(LocalmigError):
+    """The user cancelled the work in progress (the TUI's Esc); finished results are kept."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+
 class VerifyError(LocalmigError):
     """The generated suite could not be run at all (pytest missing, crash before collection)."""
 

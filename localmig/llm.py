@@ -8,7 +8,9 @@ subclass whose message says what to do (start Ollama, pull the model, raise the 
 from __future__ import annotations
 
 import ipaddress
+import threading
 import time
+from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
@@ -17,7 +19,7 @@ import ollama
 from pydantic import BaseModel
 
 from .config import ModelProfile, Settings
-from .errors import HostRefused, ModelError, ModelNotPulled, ModelTimeout, ModelUnavailable
+from .errors import Cancelled, HostRefused, ModelError, ModelNotPulled, ModelTimeout, ModelUnavailable
 
 
 def host_name(host: str) -> str:
@@ -105,8 +107,35 @@ class OllamaModel:
         messages: list[dict[str, str]],
         schema: dict[str, Any],
         on_token: Callable[[str], None] | None = None,
+        cancel: threading.Event | None = None,
     ) -> ChatReply:
-        """Ask for an answer under ``schema``, streaming its tokens to ``on_token``."""
+        """Ask for an answer under ``schema``, streaming its tokens to ``on_token``; setting
+        ``cancel`` closes the connection (even before the first token) and raises Cancelled."""
+        if cancel is None:
+            return self._chat(messages, schema, on_token)
+        finished = threading.Event()
+
+        def watch() -> None:
+            while not finished.wait(0.1):
+                if cancel.is_set():
+                    self.client.close()  # the blocked read fails at once
+                    return
+
+        watcher = threading.Thread(target=watch, name="localmig-cancel", daemon=True)
+        watcher.start()
+        try:
+            return self._chat(messages, schema, on_token)
+        except Exception:
+            if cancel.is_set():
+                raise Cancelled("cancelled while waiting for the model") from None
+            raise
+        finally:
+            finished.set()
+            watcher.join()
+            if cancel.is_set():
+                self.client = ollama.Client(host=self.host, timeout=self.profile.timeout)
+
+    def _chat(self, messages: list[dict[str, str]], schema: dict[str, Any], on_token: Callable[[str], None] | None) -> ChatReply:
         started = time.monotonic()
         deadline = started + self.profile.timeout
         options = self.profile.options.model_dump(exclude_none=True)
@@ -161,6 +190,46 @@ class OllamaModel:
 
     def _not_pulled(self) -> ModelNotPulled:
         return ModelNotPulled(f"Ollama at {self.host} does not have the model {self.tag}", hint=f"run `{self.profile.pull_command}`")
+
+
+@dataclass(frozen=True)
+class ProfileState:
+    """A profile and whether its Ollama host has the model: pulled, missing or unknown (why in detail)."""
+
+    name: str
+    model: str
+    state: str
+    detail: str = ""
+    hint: str | None = None
+
+    def describe(self) -> str:
+        if self.state == "off":
+            return "deterministic engine only"
+        words = {"pulled": "pulled", "missing": f"missing: run `ollama pull {self.model}`", "unknown": "state unknown"}
+        return f"{self.model} — {words.get(self.state, self.state)}"
+
+
+def profile_states(settings: Settings) -> list[ProfileState]:
+    """Every profile of ``settings`` with its state; one request per host (blocking HTTP)."""
+    tags: dict[str, list[str] | ModelError] = {}
+    states = []
+    for name, profile in settings.profiles.items():
+        try:
+            model = OllamaModel(profile, settings)
+        except ModelError as error:  # a refused host
+            states.append(ProfileState(name, profile.model, "unknown", str(error), error.hint))
+            continue
+        if model.host not in tags:
+            try:
+                tags[model.host] = model.pulled()
+            except ModelError as error:
+                tags[model.host] = error
+        found = tags[model.host]
+        if isinstance(found, ModelError):
+            states.append(ProfileState(name, profile.model, "unknown", str(found), found.hint))
+        else:
+            states.append(ProfileState(name, profile.model, "pulled" if model.is_pulled(found) else "missing"))
+    return states
 
 
 def _canonical(tag: str) -> str:

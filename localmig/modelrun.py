@@ -7,6 +7,7 @@ once as its OLLAMA_NUM_PARALLEL allows.
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Callable
 from .config import load_settings
 from .context import build_context
 from .engines.model import Conversation, ModelEngine
-from .errors import CacheMiss, HostRefused, ModelError, ModelNotPulled, ModelUnavailable
+from .errors import CacheMiss, Cancelled, HostRefused, ModelError, ModelNotPulled, ModelUnavailable
 from .events import EventSink, Notice
 from .llm import OllamaModel
 from .prompts import PromptSet
@@ -41,7 +42,7 @@ class ModelLayer:
 
     @classmethod
     def open(cls, choice: ModelChoice, store: Store, *, project_root: Path, dialect: str, snapshots: Snapshots,
-             events: EventSink) -> ModelLayer | None:
+             events: EventSink, cancel: threading.Event | None = None) -> ModelLayer | None:
         """The layer for ``choice``; None when the model is off, or unreachable in ``auto`` mode
         (with a prominent notice). In ``require`` mode an unreachable model is an error."""
         if choice.mode == "off":
@@ -59,7 +60,7 @@ class ModelLayer:
                     raise
                 events(Notice(level="warning", message=f"model layer skipped: {error}", hint=error.hint))
                 return None
-        engine = ModelEngine(model, profile, prompts, store, replay_only=choice.replay_only, events=events)
+        engine = ModelEngine(model, profile, prompts, store, replay_only=choice.replay_only, events=events, cancel=cancel)
         return cls(engine, project_root=project_root, dialect=dialect, snapshots=snapshots, events=events)
 
     @property
@@ -102,7 +103,7 @@ class ModelLayer:
         try:
             item.conversation = self.conversation_for(item)
             proposed = self.engine.propose(item.conversation, before, after, existing=item.plan.names())
-        except (CacheMiss, HostRefused):
+        except (CacheMiss, HostRefused, Cancelled):
             raise
         except (ModelUnavailable, ModelNotPulled) as error:
             self._stop(item, error)
@@ -145,7 +146,7 @@ class ModelLayer:
         try:
             repaired = self.engine.repair(item.conversation, self._failures(item), before, after,
                                           existing=[t.name for t in deterministic])
-        except CacheMiss:
+        except (CacheMiss, Cancelled):
             raise
         except ModelError as error:
             self.events(Notice(level="error", message=f"{revision}: repair failed: {error}", hint=error.hint))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +22,7 @@ from pydantic import BaseModel, Field
 from .capture import Capture, Finding, HistoryCapture
 from .engines.deterministic import plan_for
 from .engines.model import Conversation
-from .errors import VerifyError
+from .errors import Cancelled, VerifyError
 from .events import CaptureProgress, EventSink, Notice, RevisionProgress, VerifyProgress, ignore
 from .modelrun import ModelLayer
 from .plan import TestPlan
@@ -95,6 +96,7 @@ class Session:
         self.model: ModelLayer | None = None
         self.store: Store | None = None
         self.timings: dict[str, float] = {}
+        self.cancel = threading.Event()  # set it (from another thread) to stop the work in progress
         self._logging = logging.root.manager.disable
         logging.disable(logging.INFO)  # env.py's "Running upgrade ..." lines, for the session's life
         self._capture = Capture(self.project, options.db_url)
@@ -163,7 +165,8 @@ class Session:
         if choice.mode != "off" and self.store is None:
             self.store = Store(self.project.root)
         self.model = ModelLayer.open(choice, self.store, project_root=self.project.root,  # type: ignore[arg-type]
-                                     dialect=self.capture.dialect, snapshots=self.snapshots, events=self.events)
+                                     dialect=self.capture.dialect, snapshots=self.snapshots, events=self.events,
+                                     cancel=self.cancel)
         return self.model
 
     @property
@@ -239,6 +242,7 @@ class Session:
         reason no finding explains."""
         items = []
         for revision in revisions:
+            self._check_cancel()
             item = self.plan(revision)
             item.hint = (hints or {}).get(revision.id, "")
             items.append(item)
@@ -248,6 +252,7 @@ class Session:
         items = [item for item in items if item.plan.tests]
         for item in items:
             self.render(item)
+        self._check_cancel()
         self.verify(items)
         if self.model is not None:
             self.model.repair(items, self.render, self.verify, jobs)
@@ -255,6 +260,10 @@ class Session:
         if self.model is not None:
             self.model.log_outcomes(items)
         return items
+
+    def _check_cancel(self) -> None:
+        if self.cancel.is_set():
+            raise Cancelled("cancelled")
 
     def suite_layout(self) -> SuiteLayout:
         return SuiteLayout.for_project(self.project.settings, self.out)
@@ -279,6 +288,7 @@ class Session:
                 plans={item.revision.id: item.plan for item in items},
                 findings=self.findings,
                 db_url=self._capture.db_url,
+                cancel=self.cancel,
             )
         for item in items:
             item.findings = self.findings_for(item.revision.id)
@@ -325,9 +335,12 @@ class Session:
 
     # ---- writing
 
-    def write(self, items: list[ReviewItem], *, force: bool = False, dry_run: bool = False) -> list[WriteResult]:
-        """Write the items' modules and the shared files; hand-edited files stay unless ``force``."""
-        results = [self._write(self.out / relative, text, force=force, dry_run=dry_run)
+    def write(self, items: list[ReviewItem], *, force: bool = False, dry_run: bool = False,
+              force_shared: bool | None = None) -> list[WriteResult]:
+        """Write the items' modules and the shared files (conftest.py...); hand-edited files stay
+        unless ``force`` (``force_shared`` decides for the shared files; default: as ``force``)."""
+        shared = force if force_shared is None else force_shared
+        results = [self._write(self.out / relative, text, force=shared, dry_run=dry_run)
                    for relative, text in self.shared_files().items()]
         for item in items:
             if item.plan.tests:

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from .capture import FINDING_ASPECTS, Finding
-from .errors import VerifyError
+from .errors import Cancelled, VerifyError
 from .plan import Aspect, Engine, TestPlan
 
 Outcome = Literal["passed", "failed", "error", "skipped"]
@@ -64,6 +65,7 @@ def run_suite(
     findings: list[Finding],
     db_url: str | None = None,
     timeout: float = 3600,
+    cancel: threading.Event | None = None,
 ) -> VerificationResult:
     """Stage ``files`` (relative path -> text), run pytest on them and classify every test.
 
@@ -85,20 +87,39 @@ def run_suite(
         ]
         if db_url:
             command += ["--migration-db-url", db_url]
-        environment = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONDONTWRITEBYTECODE="1")
+        environment = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
         started = time.perf_counter()
-        try:
-            completed = subprocess.run(
-                command, cwd=project_root, env=environment, capture_output=True, text=True, timeout=timeout
-            )
-        except subprocess.TimeoutExpired:
-            raise VerifyError(f"the generated suite did not finish within {timeout:.0f} s") from None
+        returncode, output = _run_pytest(command, project_root, environment, timeout, cancel)
         duration = time.perf_counter() - started
         if not report.exists():
-            tail = "\n".join((completed.stdout + completed.stderr).strip().splitlines()[-15:])
-            raise VerifyError(f"pytest could not run the generated suite (exit {completed.returncode}):\n{tail}")
+            tail = "\n".join(output.strip().splitlines()[-15:])
+            raise VerifyError(f"pytest could not run the generated suite (exit {returncode}):\n{tail}")
         outcomes = _outcomes(report, modules, plans, findings)
-    return VerificationResult(outcomes=outcomes, duration=duration, returncode=completed.returncode)
+    return VerificationResult(outcomes=outcomes, duration=duration, returncode=returncode)
+
+
+def _run_pytest(command: list[str], cwd: Path, environment: dict[str, str], timeout: float,
+                cancel: threading.Event | None) -> tuple[int, str]:
+    """Run pytest; stop it when ``cancel`` is set (Cancelled) or after ``timeout`` (VerifyError)."""
+    with tempfile.TemporaryFile("w+") as output:
+        process = subprocess.Popen(command, cwd=cwd, env=environment, stdout=output, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                try:
+                    returncode = process.wait(timeout=0.2)
+                    break
+                except subprocess.TimeoutExpired:
+                    if cancel is not None and cancel.is_set():
+                        raise Cancelled("cancelled while the generated tests ran") from None
+                    if time.monotonic() > deadline:
+                        raise VerifyError(f"the generated suite did not finish within {timeout:.0f} s") from None
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        output.seek(0)
+        return returncode, output.read()
 
 
 def _outcomes(report: Path, modules: dict[str, str], plans: dict[str, TestPlan], findings: list[Finding]) -> list[TestOutcome]:

@@ -10,8 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..config import load_settings
-from ..errors import ModelError
-from ..llm import OllamaModel, check_host
+from ..llm import profile_states
 from ..pipeline import ModelChoice, Session, SessionOptions
 from ..project import locate
 from ..store import Store
@@ -26,38 +25,24 @@ def models(path: Path, config_file: Path | None) -> None:
     root = _project_root(path)
     settings = load_settings(config_file, root)
     out.print(f"settings: {settings.source}")
-    pulled: dict[str, list[str] | ModelError] = {}
     table = Table()
     for column in ("profile", "model", "family", "num_ctx", "host", "pulled"):
         table.add_column(column)
-    missing = []
-    for name, profile in settings.profiles.items():
-        host = settings.host_for(profile)
-        if host not in pulled:
-            try:
-                check_host(host, settings)
-                pulled[host] = OllamaModel(profile, settings).pulled()
-            except ModelError as error:
-                pulled[host] = error
-        state = pulled[host]
-        if isinstance(state, ModelError):
-            shown = "[yellow]unknown[/] (see below)"
-        elif OllamaModel(profile, settings).is_pulled(state):
-            shown = "[green]yes[/]"
-        else:
-            shown = "[red]no[/]"
-            missing.append(profile)
-        marker = " (default)" if name == settings.default else ""
-        table.add_row(escape(name + marker), escape(profile.model), escape(profile.family), str(profile.options.num_ctx),
-                      escape(host), shown)
+    states = profile_states(settings)
+    shown = {"pulled": "[green]yes[/]", "missing": "[red]no[/]", "unknown": "[yellow]unknown[/] (see below)"}
+    for state in states:
+        profile = settings.profiles[state.name]
+        marker = " (default)" if state.name == settings.default else ""
+        table.add_row(escape(state.name + marker), escape(profile.model), escape(profile.family),
+                      str(profile.options.num_ctx), escape(settings.host_for(profile)), shown[state.state])
     out.print(table)
-    for host, state in pulled.items():
-        if isinstance(state, ModelError):
-            out.print(f"[yellow]{escape(host)}[/]: {escape(str(state))}", soft_wrap=True)
-            if state.hint:
-                out.print(f"  {escape(state.hint)}", soft_wrap=True)
-    for profile in missing:
-        out.print(f"to pull {escape(profile.name)}: [bold]{escape(profile.pull_command)}[/]")
+    for detail, hint in dict.fromkeys((s.detail, s.hint) for s in states if s.state == "unknown"):
+        out.print(f"[yellow]{escape(detail)}[/]", soft_wrap=True)
+        if hint:
+            out.print(f"  {escape(hint)}", soft_wrap=True)
+    for state in states:
+        if state.state == "missing":
+            out.print(f"to pull {escape(state.name)}: [bold]{escape(settings.profiles[state.name].pull_command)}[/]")
 
 
 def _project_root(path: Path) -> Path | None:

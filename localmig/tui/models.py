@@ -5,55 +5,20 @@ Asking Ollama is blocking (HTTP): call :func:`profile_states` from a thread. One
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import partial
-from typing import Literal
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from ..config import Settings
-from ..errors import LocalmigError
-from ..llm import OllamaModel
+from ..llm import ProfileState
+from ..llm import profile_states as core_profile_states
 
-State = Literal["pulled", "missing", "unknown", "off"]
 OFF = "off"  # the choice "no model": the deterministic engine only
-
-
-@dataclass(frozen=True)
-class ProfileState:
-    name: str
-    model: str
-    state: State
-    detail: str = ""
-
-    def describe(self) -> str:
-        if self.state == "off":
-            return "deterministic engine only"
-        words = {"pulled": "pulled", "missing": f"missing: run `ollama pull {self.model}`", "unknown": "state unknown"}
-        return f"{self.model} — {words[self.state]}"
 
 
 def profile_states(settings: Settings | None) -> list[ProfileState]:
     """Every profile with whether its Ollama host has the model; ``off`` last."""
-    states: list[ProfileState] = []
-    tags: dict[str, list[str] | str] = {}
-    for name, profile in (settings.profiles.items() if settings else []):
-        try:
-            model = OllamaModel(profile, settings)  # type: ignore[arg-type]
-            if model.host not in tags:
-                try:
-                    tags[model.host] = model.pulled()
-                except LocalmigError as error:
-                    tags[model.host] = str(error)
-            found = tags[model.host]
-        except LocalmigError as error:  # a refused host
-            found = str(error)
-        if isinstance(found, str):
-            states.append(ProfileState(name, profile.model, "unknown", found))
-        else:
-            states.append(ProfileState(name, profile.model, "pulled" if model.is_pulled(found) else "missing"))
-    states.append(ProfileState(OFF, "", "off"))
-    return states
+    return [*(core_profile_states(settings) if settings else []), ProfileState(OFF, "", "off")]
 
 
 class ModelCommands(Provider):

@@ -18,9 +18,10 @@ from typing import Callable
 
 from textual import work
 
+from ..errors import Cancelled as SessionCancelled
 from ..errors import LocalmigError
 from ..events import Event
-from ..pipeline import ModelChoice, ReviewItem, Session, WriteResult, atomic_write
+from ..pipeline import ModelChoice, ReviewItem, Session
 from ..project import RevisionInfo
 from .messages import JobFinished, JobsDone, JobStarted, ModelFailed, NeedsConfirm, PipelineEvent, Reran, SessionFailed, SessionReady, Written
 
@@ -77,11 +78,14 @@ class Runner:
             return [job.revision.id for job in self._jobs]
 
     def cancel(self) -> list[str]:
-        """Stop the running revision at its next event and drop the queue; the ids dropped."""
+        """Stop the running revision (the session closes a model request or a pytest run at
+        once; other work stops at its next event) and drop the queue; the ids dropped."""
         with self._jobs_lock:
             self._jobs_epoch += 1
             dropped = [job.revision.id for job in self._jobs]
             self._jobs.clear()
+        if self.session is not None:
+            self.session.cancel.set()
         return dropped
 
     # ---- loading
@@ -132,14 +136,15 @@ class Runner:
             try:
                 if job.epoch != self._jobs_epoch:
                     raise Cancelled()
+                assert self.session is not None
+                self.session.cancel.clear()
                 self.post_message(JobStarted(revision))  # type: ignore[attr-defined]
                 choice = self.model_choice()
                 if choice != applied:
                     applied = choice
                     self._use_model(choice)
-                assert self.session is not None
                 items = self.session.generate([job.revision], {revision: job.hint} if job.hint else None)
-            except Cancelled:
+            except (Cancelled, SessionCancelled):
                 self.post_message(JobFinished(revision, cancelled=True))  # type: ignore[attr-defined]
             except Exception as error:
                 self.post_message(JobFinished(revision, error=error))  # type: ignore[attr-defined]
@@ -173,12 +178,8 @@ class Runner:
                     self.post_message(NeedsConfirm(revision, shown, existing, text))  # type: ignore[attr-defined]
                     return
             accepted = item.model_copy(update={"module": text})
-            if force:  # only the module is forced; a hand-edited conftest still stays
-                results = session.write([])
-                atomic_write(target, text)
-                results.append(WriteResult(path=os.path.relpath(target, Path.cwd()), action="written"))
-            else:
-                results = session.write([accepted])
+            # only the module is forced; a hand-edited conftest.py stays as it is
+            results = session.write([accepted], force=force, force_shared=False)
             status = session.status(item.revision)
         except Exception as error:
             self.post_message(Written(revision, None, error, text=text))  # type: ignore[attr-defined]
