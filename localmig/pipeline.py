@@ -15,7 +15,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Literal
+from typing import TYPE_CHECKING, Iterator, Literal
 
 from pydantic import BaseModel, Field
 
@@ -24,7 +24,6 @@ from .engines.deterministic import plan_for
 from .engines.model import Conversation
 from .errors import Cancelled, VerifyError
 from .events import CaptureProgress, EventSink, Notice, RevisionProgress, VerifyProgress, ignore
-from .modelrun import ModelLayer
 from .plan import TestPlan
 from .probe import DataObservation, observe
 from .project import AlembicProject, RevisionInfo, load
@@ -32,6 +31,9 @@ from .render import FileStatus, SuiteLayout, file_status, module_name, plan_from
 from .schema import SchemaDiff, SchemaSnapshot
 from .store import Store
 from .verify import TestOutcome, VerificationResult, run_suite
+
+if TYPE_CHECKING:
+    from .modelrun import ModelLayer
 
 
 class SessionOptions(BaseModel):
@@ -162,6 +164,7 @@ class Session:
 
     def use_model(self, choice: ModelChoice) -> ModelLayer | None:
         """Set up (or switch) the model layer; see :meth:`ModelLayer.open`."""
+        from .modelrun import ModelLayer  # the Ollama client loads only when a model is used
         if choice.mode != "off" and self.store is None:
             self.store = Store(self.project.root)
         self.model = ModelLayer.open(choice, self.store, project_root=self.project.root,  # type: ignore[arg-type]

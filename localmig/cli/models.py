@@ -10,7 +10,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..config import load_settings
-from ..llm import profile_states
 from ..pipeline import ModelChoice, Session, SessionOptions
 from ..project import locate
 from ..store import Store
@@ -22,6 +21,7 @@ from .common import ProgressView, out, project_options
 @click.option("--config", "config_file", type=click.Path(path_type=Path), help="models.yaml to use.")
 def models(path: Path, config_file: Path | None) -> None:
     """List the model profiles, whether Ollama has each model, and how to pull the missing ones."""
+    from ..llm import profile_states  # the Ollama client loads only for the commands that use it
     root = _project_root(path)
     settings = load_settings(config_file, root)
     out.print(f"settings: {settings.source}")

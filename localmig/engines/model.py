@@ -15,7 +15,7 @@ import json
 import re
 import textwrap
 import threading
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, ValidationError
 
@@ -23,12 +23,14 @@ from ..config import ModelProfile
 from ..context import ModelContext, estimate_tokens, fit, redact_failure
 from ..errors import AnswerInvalid, CacheMiss
 from ..events import EventSink, ModelToken, RevisionProgress, ignore
-from ..llm import OllamaModel
 from ..plan import TEST_NAME, TestCase, TestPlan
 from ..prompts import PromptSet
 from ..schema import SchemaSnapshot
 from ..store import Exchange, Store, cache_key
 from ..verify import TestOutcome
+
+if TYPE_CHECKING:
+    from ..llm import OllamaModel
 
 MAX_TESTS = 4
 ALLOWED_MODULES = ("sqlalchemy", "alembic", "pytest", "datetime", "decimal", "uuid", "json", "math", "re", "itertools", "collections")
