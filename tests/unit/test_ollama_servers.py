@@ -367,6 +367,8 @@ def test_model_stop_interrupts_a_generation_under_way():
         started = time.monotonic()
         backed.stop()  # returns once the engine has given up the generation
 
-    assert time.monotonic() - started < 2
+    # 2000 tokens take SmolLM2 half a minute or more on two cores; stopping must not wait for
+    # them (a generous bound, so a busy machine does not make this fail)
+    assert time.monotonic() - started < 15
     with pytest.raises(httpx.RemoteProtocolError):
         list(stream)
