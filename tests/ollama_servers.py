@@ -517,7 +517,9 @@ class ModelBackedOllama(OllamaProtocolServer):
         "quantization_level": "Q4_1",
     }
 
-    def __init__(self, models: list[str] | None = None, *, n_ctx: int = 4096, threads: int = 2) -> None:
+    def __init__(self, models: list[str] | None = None, *, n_ctx: int = 4096, threads: int | None = None) -> None:
+        if threads is None:  # under pytest-xdist every worker runs its own engine: one thread each
+            threads = 1 if os.environ.get("PYTEST_XDIST_WORKER") else 2
         super().__init__(["smollm2:135m"] if models is None else models)
         self._engine = _engine(n_ctx, threads)
         self.context_length = n_ctx
