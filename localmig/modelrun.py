@@ -43,8 +43,8 @@ class ModelLayer:
     @classmethod
     def open(cls, choice: ModelChoice, store: Store, *, project_root: Path, dialect: str, snapshots: Snapshots,
              events: EventSink, cancel: threading.Event | None = None) -> ModelLayer | None:
-        """The layer for ``choice``; None when the model is off, or unreachable in ``auto`` mode
-        (with a prominent notice). In ``require`` mode an unreachable model is an error."""
+        """The layer for ``choice``; None when the model is off. ModelUnavailable / ModelNotPulled
+        when Ollama cannot serve the model (the session decides what that means)."""
         if choice.mode == "off":
             return None
         settings = load_settings(choice.config, project_root)
@@ -53,13 +53,7 @@ class ModelLayer:
         model = None
         if not choice.replay_only:
             model = OllamaModel(profile, settings)  # a refused host is always an error
-            try:
-                model.ensure_ready()
-            except (ModelUnavailable, ModelNotPulled) as error:
-                if choice.mode == "require":
-                    raise
-                events(Notice(level="warning", message=f"model layer skipped: {error}", hint=error.hint))
-                return None
+            model.ensure_ready()
         engine = ModelEngine(model, profile, prompts, store, replay_only=choice.replay_only, events=events, cancel=cancel)
         return cls(engine, project_root=project_root, dialect=dialect, snapshots=snapshots, events=events)
 

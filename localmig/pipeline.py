@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from .capture import Capture, Finding, HistoryCapture
 from .engines.deterministic import plan_for
 from .engines.model import Conversation
-from .errors import Cancelled, VerifyError
+from .errors import Cancelled, ModelError, ModelNotPulled, ModelUnavailable, VerifyError
 from .events import CaptureProgress, EventSink, Notice, RevisionProgress, VerifyProgress, ignore
 from .plan import TestPlan
 from .probe import DataObservation, observe
@@ -96,6 +96,7 @@ class Session:
         self.project: AlembicProject = load(options.path, builtin_env=options.builtin_env, metadata=options.metadata)
         self.out = (options.out or self.project.root / "tests" / "migrations").resolve()
         self.model: ModelLayer | None = None
+        self.model_skipped: ModelError | None = None  # why the model layer is off in auto mode
         self.store: Store | None = None
         self.timings: dict[str, float] = {}
         self.cancel = threading.Event()  # set it (from another thread) to stop the work in progress
@@ -167,9 +168,16 @@ class Session:
         from .modelrun import ModelLayer  # the Ollama client loads only when a model is used
         if choice.mode != "off" and self.store is None:
             self.store = Store(self.project.root)
-        self.model = ModelLayer.open(choice, self.store, project_root=self.project.root,  # type: ignore[arg-type]
-                                     dialect=self.capture.dialect, snapshots=self.snapshots, events=self.events,
-                                     cancel=self.cancel)
+        self.model, self.model_skipped = None, None
+        try:
+            self.model = ModelLayer.open(choice, self.store, project_root=self.project.root,  # type: ignore[arg-type]
+                                         dialect=self.capture.dialect, snapshots=self.snapshots, events=self.events,
+                                         cancel=self.cancel)
+        except (ModelUnavailable, ModelNotPulled) as error:
+            if choice.mode == "require":
+                raise
+            self.model_skipped = error  # auto mode: go on without the model, and say so
+            self.events(Notice(level="warning", message=f"model layer skipped: {error}", hint=error.hint))
         return self.model
 
     @property

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from ..errors import ExitCode
@@ -36,7 +37,7 @@ def generate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | 
     options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, out=out_dir)
     with ProgressView(quiet=quiet) as view, Session(options, view) as session:
         session.use_model(choice)
-        model_label = session.model_label
+        model_label, skipped = session.model_label, session.model_skipped
         items = session.generate(session.select(list(revisions)))
         written = session.write(items, force=force, dry_run=dry_run)
     table = Table(title="generated tests" + (f" (model: {model_label})" if model_label else " (no model)"))
@@ -51,9 +52,9 @@ def generate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | 
             f"[red]{len(item.dropped)}[/]" if item.dropped else "0",
         )
     out.print(table)
-    if not model_label and choice.mode != "off":
-        out.print("[bold yellow]The model layer was skipped[/]: only deterministic tests were written "
-                  "(start Ollama with `ollama serve`, see `localmig models`).")
+    if skipped is not None:
+        out.print(f"[bold yellow]The model layer was skipped[/]: only deterministic tests were written. "
+                  f"{escape(str(skipped))}. {escape(skipped.hint or '')}")
     print_findings(session.findings)
     for result in written:
         if result.action != "unchanged":

@@ -450,9 +450,6 @@ def test_auto_mode_writes_the_deterministic_tests_and_says_prominently_the_model
     assert header is not None and header.engines == ["deterministic"] and header.model is None
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "cli/generate.py generate(): the 'model layer was skipped' line always says 'start Ollama with `ollama serve`', "
-    "and with -q cli/common.py ProgressView drops the warning notice that holds the reason and the pull line"))
 def test_quiet_auto_mode_still_says_which_model_is_missing_and_how_to_pull_it(tmp_path):
     root = copy_demo(tmp_path)
     with ScriptedOllama(models=["some-other-model:1b"]) as server:
