@@ -5,7 +5,8 @@ constrained by the JSON schema localmig sends in ``format``. A 135M model writes
 is checked is the machinery around it, whatever the quality of the answers:
 
 * every request carries localmig's answer schema in ``format`` and the profile's options;
-* every answer that was not cut at ``num_predict`` parses and validates against that schema;
+* every answer that was not cut at ``num_predict`` parses and validates against that schema, and
+  what a cut answer completed validates too (``required``/``minItems`` aside);
 * every answer was checked and the log records the verdict (and the errors of an invalid one);
 * a valid answer was rendered and run (the last exchange records what was kept), an invalid one
   ends in exit 5 with the reason;
@@ -35,11 +36,66 @@ __all__ = ["clean_environment"]  # the autouse fixture, shared
 pytestmark = pytest.mark.slow
 
 TAG = "smollm2:135m"
-REVISION = "d1a001e4c7b2"  # create customers: the demo's shortest prompt; with the codellama wording SmolLM2's
-# first answer ends by itself within num_predict (the default wording makes it ramble until cut)
+REVISION = "d1a001e4c7b2"  # create customers: the demo's shortest prompt (with the codellama wording SmolLM2's
+# answers often end within num_predict; llama.cpp's output varies with its prompt cache, so not always)
 REPAIR_ROUNDS = 1
 NUM_PREDICT = 256
 NUM_CTX = 4096
+
+
+def complete_part(text: str) -> object:
+    """What a JSON document cut short had completed: its text up to the end of the last complete value,
+    with the arrays and objects still open closed (a key without its value is left out)."""
+    stack: list[str] = []
+    in_string = escape = is_key = expecting_key = False
+    cut: tuple[int, list[str]] | None = None
+    for index, char in enumerate(text):
+        if in_string:
+            if escape:
+                escape = False
+            elif char == "\\":
+                escape = True
+            elif char == '"':
+                in_string = False
+                if not is_key:
+                    cut = (index + 1, stack.copy())
+            continue
+        if char == '"':
+            in_string, is_key = True, expecting_key
+        elif char in "{[":
+            stack.append(char)
+            expecting_key = char == "{"
+        elif char in "}]":
+            stack.pop()
+            cut, expecting_key = (index + 1, stack.copy()), False
+        elif char == ",":
+            expecting_key = stack[-1] == "{"
+        elif char == ":":
+            expecting_key = False
+        elif char.isalnum() and index + 1 < len(text) and not (text[index + 1].isalnum() or text[index + 1] in "-+.eE"):
+            cut = (index + 1, stack.copy())  # the end of a number, true, false or null (not the very last character)
+    if cut is None:
+        return None
+    end, still_open = cut
+    return json.loads(text[:end] + "".join("}" if c == "{" else "]" for c in reversed(still_open)))
+
+
+def without_minimums(schema: object) -> object:
+    """The schema without `required` and `minItems`: what the completed part of a cut answer must obey."""
+    if isinstance(schema, dict):
+        return {k: without_minimums(v) for k, v in schema.items() if k not in ("required", "minItems")}
+    if isinstance(schema, list):
+        return [without_minimums(v) for v in schema]
+    return schema
+
+
+def test_complete_part_of_a_cut_answer():
+    assert complete_part('{"tests": [{"name": "test_a", "aspect": "up') == {"tests": [{"name": "test_a"}]}
+    assert complete_part('{"tests": [{"name": "test_a", "aspect": "upgrade", "docstr') == {"tests": [{"name": "test_a", "aspect": "upgrade"}]}
+    assert complete_part('{"imports": [], "tests": [{"name": "x\\"y", "n": 12') == {"imports": [], "tests": [{"name": 'x"y'}]}
+    assert complete_part('{"a": [1, 2, true], "b": nul') == {"a": [1, 2, True]}
+    assert complete_part('{"tests": [{"name": "test_a"}]}') == {"tests": [{"name": "test_a"}]}
+    assert complete_part('{"tes') is None
 
 
 def test_generate_on_the_demo_with_a_real_small_model(tmp_path):
@@ -77,8 +133,10 @@ def test_generate_on_the_demo_with_a_real_small_model(tmp_path):
         assert messages[-1]["role"] == "user"
         assert messages[-1]["content"].startswith(("Your answer could not be used:", "These tests failed when they were run"))
 
-    # every answer was validated and the verdict logged; complete answers obey the schema
+    # every answer was validated and the verdict logged; every answer obeys the schema: a complete one
+    # wholly, one cut at num_predict in every value it completed
     validator = jsonschema.Draft202012Validator(schema)
+    relaxed = jsonschema.Draft202012Validator(without_minimums(schema))
     for exchange in exchanges:
         assert exchange.answer is not None
         assert exchange.outcome is not None, exchange
@@ -88,14 +146,11 @@ def test_generate_on_the_demo_with_a_real_small_model(tmp_path):
             assert exchange.errors == []
         if exchange.answer_tokens is not None and exchange.answer_tokens < NUM_PREDICT:
             validator.validate(json.loads(exchange.answer))  # decoding under the schema held
-        elif exchange.outcome == "invalid":
-            assert exchange.errors[0].startswith(("the answer is not valid JSON", "tests", "imports")), exchange.errors
-
-    complete = [e for e in exchanges if e.answer_tokens is not None and e.answer_tokens < NUM_PREDICT]
-    assert complete, (  # temperature 0 and a fixed seed: with this revision and prompt family SmolLM2 stops by itself
-        "every answer was cut at num_predict, so decoding under the schema was not observed; "
-        "if llama.cpp or the model changed, pick a revision whose first answer ends within num_predict"
-    )
+        else:
+            assert exchange.errors[0].startswith("the answer is not valid JSON"), exchange.errors
+            completed = complete_part(exchange.answer)
+            assert completed is not None, exchange.answer
+            relaxed.validate(completed)
 
     # within bounds, whatever the quality of the answers
     purposes = [e.purpose for e in exchanges]
