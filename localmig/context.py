@@ -280,7 +280,8 @@ def build_context(
     hint: str = "",
 ) -> ModelContext:
     touched = set(diff.touched_tables)
-    mentioned = _mentioned_tables(source_path.read_text(encoding="utf-8"), before, after)
+    source = redact_source(source_path.read_text(encoding="utf-8"))
+    mentioned = _mentioned_tables(source, before, after)  # in code, not in comments or docstring prose
     focus = touched | mentioned
     neighbours = before.neighbours(focus) | after.neighbours(focus)
     shown = sorted(focus | neighbours)
@@ -291,7 +292,7 @@ def build_context(
         changes=diff.describe(),
         schema_before={t: before.tables[t].describe() for t in shown if t in before.tables},
         schema_after={t: after.tables[t].describe() for t in sorted(touched) if t in after.tables},
-        source=redact_source(source_path.read_text(encoding="utf-8")),
+        source=source,
         neighbours=sorted(neighbours),
         existing_tests=existing_tests,
         findings=[redact_finding(f) for f in findings],

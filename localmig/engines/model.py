@@ -17,7 +17,7 @@ import textwrap
 import threading
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from ..config import ModelProfile
 from ..context import ModelContext, estimate_tokens, fit, redact_failure
@@ -59,14 +59,18 @@ Import = Annotated[str, StringConstraints(max_length=80)]
 
 
 class ModelTest(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # additionalProperties: false in the schema
+
     name: str = Field(max_length=80, pattern=TEST_NAME.pattern, description="test_<what it proves>, lower_snake_case")
     aspect: Literal["data", "upgrade", "downgrade", "round_trip"]
     docstring: str = Field(max_length=200, description="One sentence: what the test proves.")
-    body: str = Field(max_length=2000, description="The function body only: Python statements.")
+    body: str = Field(max_length=1500, description="The function body only: Python statements.")
 
 
 class ModelAnswer(BaseModel):
     """What the model must answer: a few tests and the imports they need."""
+
+    model_config = ConfigDict(extra="forbid")
 
     imports: list[Import] = Field(default_factory=list, max_length=5, description="e.g. 'import datetime'")
     tests: list[ModelTest] = Field(min_length=1, max_length=MAX_TESTS)
@@ -88,6 +92,7 @@ class Conversation(BaseModel):
     prompt_tokens: int = 0
     answer_tokens: int = 0
     cache_hits: int = 0
+    cut_off: bool = Field(False, description="The last answer stopped at num_predict.")
 
 
 class ModelEngine:
@@ -136,12 +141,14 @@ class ModelEngine:
     def ask(self, conversation: Conversation, purpose: str) -> str:
         """The answer to the conversation so far: from the cache, else from the model. Logged."""
         options = self.profile.options.model_dump(exclude_none=True)
-        key = cache_key(conversation.messages, self.profile.model, options, self.prompts.version, self.schema)
+        sent = self._within_budget(conversation.messages)
+        key = cache_key(sent, self.profile.model, options, self.prompts.version, self.schema)
         exchange = Exchange(
             revision=conversation.revision, purpose=purpose, model=self.profile.model,
             host=self.model.host if self.model else "", options=options, prompts_version=self.prompts.version,
-            cache_key=key, messages=conversation.messages,
+            cache_key=key, messages=sent,
         )
+        conversation.cut_off = False
         cached = self.store.cached(key)
         if cached is not None:
             exchange.answer, exchange.cache_hit = cached, True
@@ -152,7 +159,7 @@ class ModelEngine:
             )
         else:
             self.events(RevisionProgress(revision=conversation.revision, stage="model" if purpose == "generate" else "repairing"))
-            reply = self.model.chat(conversation.messages, self.schema,
+            reply = self.model.chat(sent, self.schema,
                                     lambda text: self.events(ModelToken(revision=conversation.revision, text=text)),
                                     cancel=self.cancel)
             exchange.answer, exchange.prompt_tokens, exchange.answer_tokens, exchange.seconds = (
@@ -161,10 +168,19 @@ class ModelEngine:
             conversation.seconds += reply.seconds
             conversation.prompt_tokens += reply.prompt_tokens or 0
             conversation.answer_tokens += reply.answer_tokens or 0
+            conversation.cut_off = reply.done_reason == "length"
         conversation.cache_hits += exchange.cache_hit
         conversation.exchanges.append(self.store.log(exchange))
         conversation.messages = conversation.messages + [{"role": "assistant", "content": exchange.answer}]
         return exchange.answer
+
+    def _within_budget(self, messages: list[dict[str, str]]) -> list[dict[str, str]]:
+        """The conversation, without its middle turns if it grew past the context window
+        (the system prompt, the first request and the latest exchange are always kept)."""
+        budget = self.profile.options.num_ctx - self.profile.options.num_predict
+        if len(messages) <= 4 or estimate_tokens("".join(m["content"] for m in messages)) <= budget:
+            return messages
+        return messages[:2] + messages[-2:]
 
     def propose(self, conversation: Conversation, before: SchemaSnapshot, after: SchemaSnapshot,
                 existing: list[str], purpose: str = "generate") -> TestPlan:
@@ -173,6 +189,9 @@ class ModelEngine:
         for attempt in range(self.profile.repair_rounds + 1):
             answer = self.ask(conversation, purpose if attempt == 0 else "repair_answer")
             plan, errors = check_answer(answer, conversation.revision, before, after, existing)
+            if errors and conversation.cut_off:
+                errors.insert(0, f"the answer was cut off at {self.profile.options.num_predict} tokens: "
+                                 "write fewer or shorter tests")
             self.store.update(conversation.exchanges[-1], errors=errors, outcome="valid" if plan else "invalid")
             if plan is not None:
                 return plan
@@ -180,7 +199,8 @@ class ModelEngine:
                 {"role": "user", "content": self.prompts.render("repair_answer", errors="\n".join(f"- {e}" for e in errors))}
             ]
         raise AnswerInvalid(
-            f"{self.profile.model} gave no valid answer for {conversation.revision} after {self.profile.repair_rounds} repair rounds: "
+            f"{self.profile.model} gave no valid answer after {self.profile.repair_rounds} repair "
+            f"round{'s' if self.profile.repair_rounds != 1 else ''}: "
             + "; ".join(errors[:3]),
             hint="see `localmig log --rev " + conversation.revision + "`; a larger model or another profile may do better",
         )

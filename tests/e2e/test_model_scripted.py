@@ -247,7 +247,7 @@ def test_still_invalid_after_n_rounds_stops_after_exactly_1_plus_n_requests(demo
 
         assert len(server.chat_requests()) == 3
     assert str(raised.value) == (
-        f"{MODEL} gave no valid answer for {DATA_REV} after 2 repair rounds: tests[0] (test_model_reads_nothing): "
+        f"{MODEL} gave no valid answer after 2 repair rounds: tests[0] (test_model_reads_nothing): "
         "does not use the migrations fixture, so it tests nothing about the revision"
     )
     assert raised.value.exit_code == ExitCode.MODEL
@@ -291,7 +291,7 @@ def test_a_small_context_window_cuts_the_prompt_and_says_what_was_cut(demo, tmp_
 
     [request] = server.chat_requests()
     user = request.json["messages"][1]["content"]
-    assert "(Left out to fit the context window: schemas of neighbouring tables order_items.)" in user
+    assert "(Left out to fit the context window: schemas of neighbouring tables addresses, order_items.)" in user
     assert "\norder_items:\n" not in user and "\norder_items:\n" in whole.messages[1]["content"]
     assert "\ncustomers:\n" in user and "\norders:\n" in user and "\norder_statuses:\n" in user
     assert request.json["options"]["num_ctx"] == num_ctx
@@ -502,7 +502,7 @@ def test_still_invalid_after_n_rounds_exits_5_after_exactly_1_plus_n_requests(tm
         assert len(server.chat_requests()) == 3
 
     assert result.returncode == ExitCode.MODEL, result.stdout + result.stderr
-    assert f"{DATA_REV}: {MODEL} gave no valid answer for {DATA_REV} after 2 repair rounds: the answer is not valid JSON" in result.stderr
+    assert f"{DATA_REV}: {MODEL} gave no valid answer after 2 repair rounds: the answer is not valid JSON" in result.stderr
     assert f"see `localmig log --rev {DATA_REV}`" in result.stderr
     assert [(e.purpose, e.outcome) for e in logged(root)] == [
         ("generate", "invalid"), ("repair_answer", "invalid"), ("repair_answer", "invalid")]

@@ -122,7 +122,7 @@ def test_an_answer_that_is_not_json_says_where_it_broke():
         ({"tests": [{"name": "test_a", "aspect": "data", "docstring": "d"}]}, "tests.0.body: Field required"),
         ({"tests": [{"name": "check_a", "aspect": "data", "docstring": "d", "body": "x"}]}, "tests.0.name: String should match pattern"),
         ({"tests": [{"name": "test_a", "aspect": "sideways", "docstring": "d", "body": "x"}]}, "tests.0.aspect: Input should be"),
-        ({"tests": [{"name": "test_a", "aspect": "data", "docstring": "d", "body": "x" * 2001}]}, "tests.0.body: String should have at most 2000 characters"),
+        ({"tests": [{"name": "test_a", "aspect": "data", "docstring": "d", "body": "x" * 1501}]}, "tests.0.body: String should have at most 1500 characters"),
         ({"imports": ["import json"] * 6, "tests": [{"name": "test_a", "aspect": "data", "docstring": "d", "body": "x"}]}, "imports: List should have at most 5 items"),
     ],
 )
