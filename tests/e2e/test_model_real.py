@@ -170,7 +170,8 @@ def test_generate_on_the_demo_with_a_real_small_model(tmp_path):
     last = exchanges[-1]
     if last.outcome == "invalid":
         assert result.returncode == ExitCode.MODEL, result.stdout + result.stderr
-        assert f"{TAG} gave no valid answer for {REVISION} after {REPAIR_ROUNDS} repair rounds" in result.stderr
+        rounds = f"{REPAIR_ROUNDS} repair round{'s' if REPAIR_ROUNDS != 1 else ''}"
+        assert f"{REVISION}: {TAG} gave no valid answer after {rounds}" in result.stderr
         assert "model" not in header.engines
     else:
         assert result.returncode == 0, result.stdout + result.stderr

@@ -86,7 +86,7 @@ def test_jsonb(pg_capture):
     assert events.columns["payload"].nullable is False
     assert events.columns["occurred_at"].default == "now()"
     assert [i.name for i in events.indexes] == ["ix_events_kind"]
-    assert result.captures["75b002d0e2f4"].diff.describe() == ["add index on events: INDEX ix_events_payload (payload)"]
+    assert result.captures["75b002d0e2f4"].diff.describe() == ["add index on events: INDEX ix_events_payload USING gin (payload)"]
 
 
 def test_partial_index_records_its_where(pg_capture):
