@@ -69,7 +69,7 @@ class BatchTotals(BaseModel):
 
 
 class BatchReport(BaseModel):
-    """The ``--report`` document (its JSON schema: ``localmig batch --report-schema``)."""
+    """The ``--report`` document; its JSON schema is docs/batch-report.schema.json (kept in step by a test)."""
 
     localmig: str = __version__
     project: str

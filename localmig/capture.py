@@ -84,11 +84,11 @@ ProgressCallback = Callable[[str, str, int, int], None]  # phase, revision, done
 class Capture:
     """A live capture: owns the scratch databases until closed (tests and probes reuse them)."""
 
-    def __init__(self, project: AlembicProject, db_url: str | None = None) -> None:
+    def __init__(self, project: AlembicProject, db_url: str | None = None, *, round_trips: bool = False) -> None:
         self.project = project
         self.db_url = _check_url(db_url)
         try:
-            self.history = MigrationHistory(project.config(), self.db_url)
+            self.history = MigrationHistory(project.config(), self.db_url, round_trips=round_trips)
         except OperationalError as error:
             raise CaptureError(
                 f"cannot reach the scratch database server: {error.orig}",
@@ -193,39 +193,45 @@ class Capture:
                         details=left,
                     )
                 )
-            elif revision in history.round_trip_errors:
-                findings.append(
-                    Finding(
-                        revision=revision,
-                        kind="round_trip_failed",
-                        message=f"upgrade after downgrade: {history.round_trip_errors[revision]}",
-                    )
-                )
-            elif self._round_trip_differs(revision):
-                findings.append(
-                    Finding(
-                        revision=revision,
-                        kind="round_trip_failed",
-                        message="upgrade after downgrade gives a different schema",
-                        details=self._round_trip_differs(revision),
-                    )
-                )
+            elif history.round_trips and (round_trip := self.round_trip_finding(revision)):
+                findings.append(round_trip)
         return findings
 
     def _left_behind(self, revision: str) -> list[str]:
         """What differs from the previous schema after the downgrade (empty if restored)."""
         try:
-            downgraded = self._snapshot(self.history.schema_after_downgrade(revision).objects)
+            downgraded = self.history.schema_after_downgrade(revision).objects
         except MigrationFailed:
             return []
-        return _undo_description(SchemaDiff.between(self.snapshot_before(revision), downgraded))
+        before = self.history.schema_before(revision).objects
+        if downgraded == before:
+            return []
+        return _undo_description(SchemaDiff.between(self._snapshot(before), self._snapshot(downgraded)))
+
+    def round_trip_finding(self, revision: str) -> Finding | None:
+        """Run the round trip (up, down, up) of one revision now, if the capture did not; its
+        finding, if the second upgrade fails or gives another schema."""
+        try:
+            differs = self._round_trip_differs(revision)
+        except MigrationFailed:
+            differs = []
+        error = self.history.round_trip_errors.get(revision)
+        if error:
+            return Finding(revision=revision, kind="round_trip_failed", message=f"upgrade after downgrade: {error}")
+        if differs:
+            return Finding(revision=revision, kind="round_trip_failed",
+                           message="upgrade after downgrade gives a different schema", details=differs)
+        return None
 
     def _round_trip_differs(self, revision: str) -> list[str]:
         try:
-            again = self._snapshot(self.history.schema_after_round_trip(revision).objects)
+            again = self.history.schema_after_round_trip(revision).objects
         except MigrationFailed:
             return []
-        return SchemaDiff.between(self.snapshot_after(revision), again).describe()
+        after = self.history.schema_after(revision).objects
+        if again == after:
+            return []
+        return SchemaDiff.between(self._snapshot(after), self._snapshot(again)).describe()
 
 
 def _undo_description(diff: SchemaDiff) -> list[str]:

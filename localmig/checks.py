@@ -72,7 +72,9 @@ def run_check(session: Session, *, allow_findings: bool = False) -> CheckReport:
                 files[relative] = (session.out / relative).read_text(encoding="utf-8")
         result = run_suite(files, modules, project_root=session.project.root, plans=plans, findings=session.findings,
                            db_url=session.options.db_url)
+        session.explain(result.outcomes)
         report.outcomes = result.outcomes
+        report.findings = list(session.findings)
         report.files = len(modules)
         for outcome in result.outcomes:
             if outcome.verdict == "test_defect":

@@ -338,17 +338,24 @@ class Snapshot:
 
     @classmethod
     def take(
-        cls, connection: sa.Connection, previous: Snapshot | None = None, skip: Iterable[str] = ()
+        cls, connection: sa.Connection, *known: Snapshot | None, skip: Iterable[str] = ()
     ) -> Snapshot:
-        """Reflect the schema, re-reading only the objects whose fingerprint changed."""
+        """Reflect the schema, re-reading only the objects whose fingerprint matches none of the
+        ``known`` snapshots (an object with the same definition text has the same schema)."""
         prints = fingerprint(connection)
         if prints is not None:
             prints = {key: value for key, value in prints.items() if key not in skip}
-        if prints is None or previous is None or previous.prints is None:
+        known = tuple(k for k in known if k is not None and k.prints is not None)
+        if prints is None or not known:
             objects = reflect(connection, prints)
             return cls({k: v for k, v in objects.items() if k not in skip}, prints)
-        changed = {key for key, value in prints.items() if previous.prints.get(key) != value}
-        objects = {k: v for k, v in previous.objects.items() if k in prints and k not in changed}
+        objects, changed = {}, set()
+        for key, value in prints.items():
+            match = next((k for k in known if k.prints.get(key) == value and key in k.objects), None)  # type: ignore[union-attr]
+            if match is None:
+                changed.add(key)
+            else:
+                objects[key] = match.objects[key]
         objects.update(reflect(connection, changed) if changed else {})
         return cls(objects, prints)
 
@@ -925,8 +932,15 @@ class MigrationHistory:
         return self._downgraded[revision].view()
 
     def schema_after_round_trip(self, revision: str) -> SchemaView:
-        """The schema after upgrade, downgrade and upgrade again of ``revision``."""
+        """The schema after upgrade, downgrade and upgrade again of ``revision`` (made on
+        demand when the walk ran without round trips)."""
         self.schema_after_downgrade(revision)
+        if revision not in self._round_trips and revision not in self.round_trip_errors:
+            database = self._copy(self._template(revision))
+            try:
+                self._walk(database, [revision], round_trip=True)
+            finally:
+                self._discard(database)
         if revision in self.round_trip_errors:
             raise MigrationFailed(
                 f"upgrade of {revision} after its downgrade failed: {self.round_trip_errors[revision]}"
@@ -953,8 +967,9 @@ class MigrationHistory:
             finally:
                 self._discard(database)
 
-    def _walk(self, database: Database, pending: list[str]) -> list[str]:
+    def _walk(self, database: Database, pending: list[str], round_trip: bool | None = None) -> list[str]:
         """Walk down from the state after ``pending[0]``; return what is left to walk."""
+        round_trip = self.round_trips if round_trip is None else round_trip
         position = {"revision": pending[0], "phase": "downgrade"}
         skip = [self.runner.version_key]
 
@@ -968,16 +983,16 @@ class MigrationHistory:
                 position.update(revision=revision, phase="downgrade")
                 before, after = self._snapshots[here], self._snapshots[revision]
                 yield self.runner.step(revision, upgrade=False)
-                # Fingerprints are compared with this database's own last reading: a table that
+                # Fingerprints are compared with this database's own last reading first: a table
                 # batch mode rebuilt has other SQL text than in the forward pass, same schema.
-                self._downgraded[revision] = last = Snapshot.take(context.connection, last, skip=skip)
+                self._downgraded[revision] = last = Snapshot.take(context.connection, last, before, skip=skip)
                 if last.objects != before.objects:
                     return  # off the known path: start again from the state before it
-                if not self.round_trips:
+                if not round_trip:
                     continue
                 position["phase"] = "round trip"
                 yield self.runner.step(revision, upgrade=True)
-                self._round_trips[revision] = again = Snapshot.take(context.connection, last, skip=skip)
+                self._round_trips[revision] = again = Snapshot.take(context.connection, after, last, skip=skip)
                 if again.objects != after.objects:
                     return
                 position["phase"] = "downgrade"

@@ -30,7 +30,7 @@ from .project import AlembicProject, RevisionInfo, load
 from .render import FileStatus, SuiteLayout, file_status, module_name, plan_from_module, render_module, suite_files
 from .schema import SchemaDiff, SchemaSnapshot
 from .store import Store
-from .verify import TestOutcome, VerificationResult, run_suite
+from .verify import TestOutcome, VerificationResult, classify, run_suite
 
 if TYPE_CHECKING:
     from .modelrun import ModelLayer
@@ -44,6 +44,8 @@ class SessionOptions(BaseModel):
     builtin_env: bool = Field(False, description="Run on localmig's env.py instead of the project's.")
     metadata: str | None = Field(None, description="module:attribute of a MetaData, for the built-in env.")
     out: Path | None = Field(None, description="Where the suite goes; default <project>/tests/migrations.")
+    round_trips: bool = Field(False, description="Run every round trip (up, down, up) during the capture; "
+                                                 "else only where a generated round-trip test fails.")
 
 
 class ModelChoice(BaseModel):
@@ -102,7 +104,7 @@ class Session:
         self.cancel = threading.Event()  # set it (from another thread) to stop the work in progress
         self._logging = logging.root.manager.disable
         logging.disable(logging.INFO)  # env.py's "Running upgrade ..." lines, for the session's life
-        self._capture = Capture(self.project, options.db_url)
+        self._capture = Capture(self.project, options.db_url, round_trips=options.round_trips)
         try:
             with self.timed("capture"):
                 self.capture: HistoryCapture = self._capture.run(self._capture_progress)
@@ -301,11 +303,32 @@ class Session:
                 db_url=self._capture.db_url,
                 cancel=self.cancel,
             )
+        explained = self.explain(result.outcomes)
         for item in items:
-            item.findings = self.findings_for(item.revision.id)
             item.outcomes = result.for_revision(item.revision.id)
+            item.findings = self.findings_for(item.revision.id)
+            if item.revision.id in explained:
+                self.render(item)  # the module's docstring lists the findings its tests expose
         self.events(VerifyProgress(stage="finished", tests=tests, detail=f"{result.count('passed')} passed in {result.duration:.1f} s"))
         return result
+
+    def explain(self, outcomes: list[TestOutcome]) -> set[str]:
+        """Round-trip tests that failed while the capture ran no round trips: run those round
+        trips now; where the history is at fault, its finding explains (reclassifies) the
+        failures. The revisions that got a new finding."""
+        suspects = {o.revision for o in outcomes if o.verdict == "test_defect" and o.aspect == "round_trip"}
+        explained = set()
+        for revision in sorted(suspects):
+            if any(f.kind == "round_trip_failed" for f in self.findings_for(revision)):
+                continue
+            finding = self._capture.round_trip_finding(revision)
+            if finding is not None:
+                self.findings.append(finding)
+                explained.add(revision)
+        for outcome in outcomes:
+            if outcome.revision in explained:
+                classify(outcome, self.findings_for(outcome.revision))
+        return explained
 
     def rerun(self, item: ReviewItem, text: str) -> list[TestOutcome]:
         """Run an edited module (``text``) of ``item`` and return its outcomes (the TUI's re-run)."""

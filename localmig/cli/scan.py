@@ -17,9 +17,13 @@ from .common import ProgressView, console, out, project_options
 @project_options
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="The suite folder whose files are checked.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON document instead of a table.")
-def scan(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, out_dir: Path | None, as_json: bool) -> None:
+@click.option("--round-trips", is_flag=True,
+              help="Also upgrade again after every downgrade (slower; generate does it where a test needs it).")
+def scan(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, out_dir: Path | None, as_json: bool,
+         round_trips: bool) -> None:
     """Run the history on a scratch database and report revisions and findings."""
-    options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, out=out_dir)
+    options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, out=out_dir,
+                             round_trips=round_trips)
     with ProgressView(quiet=as_json) as view, Session(options, view) as session:
         if as_json:
             out.print_json(json.dumps(scan_document(session)))
