@@ -707,13 +707,16 @@ class Database:
         self.url = url
         self.name = name
         self.engine = new_engine(url)
+        self._tables: dict[str, sa.Table] = {}  # reflected for rows; forgotten when the schema may change
 
     def upgrade(self, revision: str) -> None:
         """Run the upgrade of ``revision`` on this database."""
+        self._tables.clear()
         self.runner.upgrade(self.url, revision)
 
     def downgrade(self, revision: str) -> None:
         """Run the downgrade of ``revision`` on this database."""
+        self._tables.clear()
         self.runner.downgrade(self.url, revision)
 
     def schema(self) -> SchemaView:
@@ -727,15 +730,17 @@ class Database:
             names = {qualified(t, s) for s in user_schemas(inspector) for t in inspector.get_table_names(schema=s)}
         return names - {self.runner.version_table}
 
-    @staticmethod
-    def _table(connection: sa.Connection, table: str) -> sa.Table:
+    def _table(self, connection: sa.Connection, table: str) -> sa.Table:
         """The table's columns and primary key (all a row needs), reflected in two queries."""
+        if table in self._tables:
+            return self._tables[table]
         schema, _, name = table.rpartition(".")
         inspector = sa.inspect(connection)
         primary_key = set(inspector.get_pk_constraint(name, schema=schema or None).get("constrained_columns") or [])
         columns = [sa.Column(c["name"], c["type"], primary_key=c["name"] in primary_key)
                    for c in inspector.get_columns(name, schema=schema or None)]
-        return sa.Table(name, sa.MetaData(), *columns, schema=schema or None)
+        self._tables[table] = sa.Table(name, sa.MetaData(), *columns, schema=schema or None)
+        return self._tables[table]
 
     def insert(self, table: str, rows: list[dict[str, Any]]) -> None:
         """Insert rows (dicts of column values) into ``[schema.]table`` and commit."""
@@ -756,6 +761,7 @@ class Database:
 
     def execute(self, statement: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run one SQL statement in its own transaction; return its rows, if any, as dicts."""
+        self._tables.clear()  # the statement may change the schema
         with self.engine.begin() as connection:
             result = connection.execute(sa.text(statement), parameters or {})
             return [dict(row) for row in result.mappings()] if result.returns_rows else []
@@ -808,6 +814,8 @@ class MigrationHistory:
         self.downgrade_errors: dict[str, str] = {}
         self.round_trip_errors: dict[str, str] = {}
         self.applied: list[str] = []  # revisions with a state, in order
+        self._rank = {revision: index for index, revision in enumerate(self.runner.order)}
+        self._applied_at: dict[str, int] = {}  # revision -> its index in applied
         self._snapshots: dict[str, Snapshot] = {self.EMPTY: Snapshot({}, {})}  # state key -> schema
         self._templates: dict[str, str] = {self.EMPTY: "empty"}  # state key -> template database
         self._downgraded: dict[str, Snapshot] = {}
@@ -825,7 +833,7 @@ class MigrationHistory:
 
     def build(self, until: str | None = None) -> None:
         """Apply the history up to ``until`` (default: all of it), keeping templates."""
-        index = len(self.order) - 1 if until is None else self.order.index(until)
+        index = len(self.order) - 1 if until is None else self._rank[until]
         while self._position <= index:
             chunk: list[str] = []
             while self._position < len(self.order) and len(chunk) < self.CHECKPOINT_EVERY:
@@ -863,12 +871,14 @@ class MigrationHistory:
             self._discard(database)
             failed = current[0]
             self.upgrade_errors[failed] = describe_error(error, self.runner.folders())
-            self._position = self.order.index(failed) + 1
+            self._position = self._rank[failed] + 1
             if done:
                 self._apply(done)
             return
         database.dispose()
-        self.applied.extend(chunk)
+        for revision in chunk:
+            self._applied_at[revision] = len(self.applied)
+            self.applied.append(revision)
         self._templates[chunk[-1]] = database.name
         if self.on_upgraded is not None:
             for revision in chunk:
@@ -878,7 +888,7 @@ class MigrationHistory:
         self.build(revision)
         if revision in self.upgrade_errors:
             raise MigrationFailed(f"upgrade of {revision} failed: {self.upgrade_errors[revision]}")
-        index = self.applied.index(revision)
+        index = self._applied_at[revision]
         return self.applied[index - 1] if index else self.EMPTY
 
     def _state_after(self, revision: str) -> str:
@@ -888,7 +898,7 @@ class MigrationHistory:
     def _template(self, state: str) -> str:
         """The template database holding ``state``, made from the nearest one if needed."""
         if state not in self._templates:
-            index = self.applied.index(state)
+            index = self._applied_at[state]
             base = next(
                 (i for i in range(index - 1, -1, -1) if self.applied[i] in self._templates), -1
             )
@@ -957,7 +967,7 @@ class MigrationHistory:
         if self.needed is None:
             self.build()
         elif self.needed:
-            self.build(max(self.needed, key=self.order.index))
+            self.build(max(self.needed, key=self._rank.__getitem__))
         self._walked = True
         pending = [r for r in reversed(self.applied) if self.needed is None or r in self.needed]
         while pending:

@@ -254,10 +254,23 @@ _NEEDED = pytest.StashKey()
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """Note the revisions the collected tests are about: the history builds and walks only those."""
-    needed = set(getattr(getattr(item, "module", None), "REVISION", None) for item in items)
+    """Note the revisions the collected tests are about (the history builds and walks only
+    those) and run the tests in history order, so each database state is made from the last."""
+    revisions = [getattr(getattr(item, "module", None), "REVISION", None) for item in items]
+    needed = set(revisions)
     needed.discard(None)
     config.stash[_NEEDED] = needed
+    if needed:
+        class _Request:  # migration_config() reads the options through a request
+            pass
+
+        request = _Request()
+        request.config = config
+        order = topological_order(ScriptDirectory.from_config(migration_config(request)))
+        rank = dict((revision, index) for index, revision in enumerate(order))
+        position = dict((id(item), index) for index, item in enumerate(items))
+        items.sort(key=lambda item: (rank.get(getattr(getattr(item, "module", None), "REVISION", None), -1),
+                                     position[id(item)]))
 
 
 def _option(request, name):

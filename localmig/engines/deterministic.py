@@ -282,48 +282,39 @@ def _upgrade_tests(builder: _PlanBuilder, change: SchemaChange) -> None:
 
 
 def _downgrade_tests(builder: _PlanBuilder, diff: SchemaDiff) -> None:
-    before = "before = migrations.schema_before(REVISION)"
-    reverted: set[tuple[str, str | None]] = set()
+    """One test: an explicit line undoing each change, then every touched table as before."""
+    checks: list[str] = []
+    undone: list[str] = []
+    reverted: set[tuple[str, str]] = set()
     for change in diff.changes:
         table, name, kind = change.table, change.name or "", change.kind
-        t, n = ident(table), ident(name)
         if kind == "add_table":
-            builder.add(f"test_downgrade_drops_table_{t}", "downgrade", f"The downgrade drops {table} again.", [DOWNGRADED, f"assert {table!r} not in schema.tables"])
+            checks.append(f"assert {table!r} not in schema.tables")
+            undone.append(f"drops {table}")
         elif kind == "drop_table":
-            builder.add(
-                f"test_downgrade_recreates_table_{t}",
-                "downgrade",
-                f"The downgrade brings {table} back as it was.",
-                [DOWNGRADED, before, f"assert schema.table({table!r}) == before.table({table!r})"],
-            )
+            checks.append(f"assert schema.table({table!r}) == before.table({table!r})")
+            undone.append(f"brings back {table}")
         elif kind == "add_column":
-            builder.add(f"test_downgrade_drops_{t}_{n}", "downgrade", f"The downgrade removes {table}.{name}.", [DOWNGRADED, f"assert {name!r} not in schema.columns({table!r})"])
+            checks.append(f"assert {name!r} not in schema.columns({table!r})")
+            undone.append(f"drops {table}.{name}")
         elif kind in ("drop_column", "alter_column_type", "alter_column_nullable", "alter_column_default"):
-            if (table, name) in reverted:
-                continue
-            reverted.add((table, name))
-            verb = "restores" if kind == "drop_column" else "reverts"
-            builder.add(
-                f"test_downgrade_{verb}_{t}_{n}",
-                "downgrade",
-                f"The downgrade {verb} {table}.{name} as it was before the upgrade.",
-                [DOWNGRADED, before, f"assert schema.column({table!r}, {name!r}) == before.column({table!r}, {name!r})"],
-            )
-    touched = [t for t in diff.touched_tables]
+            if (table, name) not in reverted:
+                reverted.add((table, name))
+                checks.append(f"assert schema.column({table!r}, {name!r}) == before.column({table!r}, {name!r})")
+                undone.append(f"{'brings back' if kind == 'drop_column' else 'reverts'} {table}.{name}")
+    created = {c.table for c in diff.changes if c.kind == "add_table"}
     builder.add(
         "test_downgrade_restores_previous_schema",
         "downgrade",
-        "After the downgrade, the tables and everything this revision touched are as before the upgrade.",
+        "The downgrade " + (", ".join(undone) + "; " if undone else "")
+        + "the tables and everything this revision touched are as before the upgrade.",
         [
             DOWNGRADED,
-            before,
+            "before = migrations.schema_before(REVISION)",
+            *checks,
             "assert schema.tables == before.tables",
             "assert schema.enums == before.enums",
-            *[
-                f"assert schema.table({table!r}) == before.table({table!r})"
-                for table in touched
-                if not any(c.kind == "add_table" and c.table == table for c in diff.changes)
-            ],
+            *[f"assert schema.table({t!r}) == before.table({t!r})" for t in diff.touched_tables if t not in created],
         ],
     )
 
@@ -363,48 +354,30 @@ def _read_lines(rows_by_table: dict[str, list[dict]], unstable: dict[str, list[s
 
 
 def _data_tests(builder: _PlanBuilder, observation: DataObservation) -> None:
+    """One test: seed rows, upgrade and compare, downgrade and compare (or, where the migration
+    fails on rows, a test that shows it)."""
     imports: set[str] = set()
-    seeds = observation.seeds
-    insert = _insert_lines(seeds, imports)
+    insert = _insert_lines(observation.seeds, imports)
     unstable = observation.unstable_columns
     if observation.upgrade_error:
-        builder.add(
-            "test_upgrade_succeeds_with_existing_rows",
-            "data",
-            "The upgrade runs on a database that already holds rows.",
-            [*insert, "database.upgrade(REVISION)"],
-        )
+        builder.add("test_upgrade_succeeds_with_existing_rows", "data",
+                    "The upgrade runs on a database that already holds rows.", [*insert, "database.upgrade(REVISION)"])
     elif observation.after_upgrade is not None:
+        lines = [*insert, "database.upgrade(REVISION)", *_read_lines(observation.after_upgrade, unstable, imports),
+                 "database.downgrade(REVISION)"]
+        if observation.after_downgrade is not None:
+            lines += _read_lines(observation.after_downgrade, unstable, imports)
         if observation.changes_data:
-            name, docstring = "test_upgrade_rows_as_observed", (
-                "Characterization: localmig seeded these rows, ran the upgrade and recorded the rows it "
-                "found; confirm they are what the migration should produce."
+            name, docstring = "test_rows_through_upgrade_and_downgrade_as_observed", (
+                "Characterization: localmig seeded these rows, ran the upgrade and the downgrade and recorded "
+                "the rows it found after each; confirm they are what the migration should do."
             )
         else:
-            name, docstring = "test_upgrade_keeps_existing_rows", (
-                "Rows that existed before the upgrade are still there after it; new columns hold their defaults."
+            name, docstring = "test_existing_rows_survive_upgrade_and_downgrade", (
+                "Rows that existed before the upgrade are still there after it (new columns hold their "
+                "defaults) and after the downgrade, as they were seeded."
             )
-        builder.add(name, "data", docstring, [*insert, "database.upgrade(REVISION)", *_read_lines(observation.after_upgrade, unstable, imports)])
-    if observation.downgrade_error:
-        builder.add(
-            "test_downgrade_succeeds_with_existing_rows",
-            "data",
-            "The downgrade runs on a database that holds rows.",
-            [*insert, "database.upgrade(REVISION)", "database.downgrade(REVISION)"],
-        )
-    elif observation.after_downgrade is not None:
-        restore = "as observed" if observation.changes_data else "as they were seeded"
-        builder.add(
-            "test_downgrade_rows_as_observed" if observation.changes_data else "test_downgrade_keeps_existing_rows",
-            "data",
-            f"Rows seeded before the upgrade, after upgrade and downgrade, are {restore}.",
-            [
-                *insert,
-                "database.upgrade(REVISION)",
-                "database.downgrade(REVISION)",
-                *_read_lines(observation.after_downgrade, unstable, imports),
-            ],
-        )
+        builder.add(name, "data", docstring, lines)
     if unstable:
         builder.plan.notes.append(
             "Columns left out of row comparisons because their values differ between runs: "

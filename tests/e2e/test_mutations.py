@@ -43,7 +43,7 @@ MUTATIONS = {
         "d1a004c81e95",
         '    with op.batch_alter_table("products", schema=None) as batch_op:\n        batch_op.drop_column("stock")\n',
         "    pass\n",
-        "test_downgrade_drops_products_stock",
+        "test_downgrade_restores_previous_schema",
     ),
     "nullable_flipped": Mutation(
         "d1a0023f9a61",
@@ -79,13 +79,13 @@ MUTATIONS = {
         "d1a0055ad3f0",
         "    op.execute(\"UPDATE orders SET status = 'legacy-unknown' WHERE status IS NULL\")\n",
         "",
-        "test_upgrade_rows_as_observed",
+        "test_rows_through_upgrade_and_downgrade_as_observed",
     ),
     "backfill_undo_removed": Mutation(
         "d1a0055ad3f0",
         "    op.execute(\"UPDATE orders SET status = NULL WHERE status = 'legacy-unknown'\")\n",
         "",
-        "test_downgrade_rows_as_observed",
+        "test_rows_through_upgrade_and_downgrade_as_observed",
     ),
     "unique_index_flag_flipped": Mutation(
         "d1a0037b2d48",
@@ -166,4 +166,4 @@ def test_data_update_on_customers_is_noticed(generated, tmp_path):
     assert source.count(old) == 1
     migration.write_text(source.replace(old, ""))
     outcomes = run_module(root, ["d1a0055ad3f0"], tmp_path / "report.xml")
-    assert outcomes.get("test_upgrade_rows_as_observed") == "failed", outcomes
+    assert outcomes.get("test_rows_through_upgrade_and_downgrade_as_observed") == "failed", outcomes
