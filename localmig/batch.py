@@ -35,7 +35,7 @@ class BatchOptions(BaseModel):
     keep_failing: bool = Field(False, description="Write failing tests marked xfail instead of leaving them out.")
     dry_run: bool = False
     force: bool = Field(False, description="Overwrite hand-edited files.")
-    chunk: int = Field(16, ge=1, description="Revisions verified and written together.")
+    chunk: int = Field(40, ge=1, description="Revisions verified and written together.")
 
 
 class RevisionReport(BaseModel):

@@ -53,7 +53,7 @@ class BatchView(ProgressView):
 @click.option("--branch", metavar="LABEL", help="Only the revision with this branch label and its descendants.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Suite folder (default: <project>/tests/migrations).")
 @click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(1, 32), help="Model requests at once.")
-@click.option("--chunk", default=16, show_default=True, type=click.IntRange(1, 10000),
+@click.option("--chunk", default=40, show_default=True, type=click.IntRange(1, 10000),
               help="Revisions verified and written together (an interrupt loses at most one chunk).")
 @click.option("--keep-failing", is_flag=True, help="Write failing model tests marked xfail instead of leaving them out.")
 @click.option("--dry-run", is_flag=True, help="Generate and verify, but write nothing.")
