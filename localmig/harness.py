@@ -447,6 +447,8 @@ class MigrationRunner:
         self.script = ScriptDirectory.from_config(config)
         self.order = topological_order(self.script)
         self.version_table = "alembic_version"
+        # (table, its fingerprint) -> the table reflected for reading and writing rows
+        self.row_tables: dict[tuple[str, str], sa.Table] = {}
 
     @property
     def version_key(self) -> str:
@@ -708,15 +710,20 @@ class Database:
         self.name = name
         self.engine = new_engine(url)
         self._tables: dict[str, sa.Table] = {}  # reflected for rows; forgotten when the schema may change
+        self._prints: dict[str, str] | None = None  # the fingerprint they were reflected at
+
+    def _schema_may_change(self) -> None:
+        self._tables.clear()
+        self._prints = None
 
     def upgrade(self, revision: str) -> None:
         """Run the upgrade of ``revision`` on this database."""
-        self._tables.clear()
+        self._schema_may_change()
         self.runner.upgrade(self.url, revision)
 
     def downgrade(self, revision: str) -> None:
         """Run the downgrade of ``revision`` on this database."""
-        self._tables.clear()
+        self._schema_may_change()
         self.runner.downgrade(self.url, revision)
 
     def schema(self) -> SchemaView:
@@ -731,16 +738,25 @@ class Database:
         return names - {self.runner.version_table}
 
     def _table(self, connection: sa.Connection, table: str) -> sa.Table:
-        """The table's columns and primary key (all a row needs), reflected in two queries."""
+        """The table's columns and primary key (all a row needs), reflected in two queries,
+        or taken from another database of the session where the table had the same definition."""
         if table in self._tables:
             return self._tables[table]
-        schema, _, name = table.rpartition(".")
-        inspector = sa.inspect(connection)
-        primary_key = set(inspector.get_pk_constraint(name, schema=schema or None).get("constrained_columns") or [])
-        columns = [sa.Column(c["name"], c["type"], primary_key=c["name"] in primary_key)
-                   for c in inspector.get_columns(name, schema=schema or None)]
-        self._tables[table] = sa.Table(name, sa.MetaData(), *columns, schema=schema or None)
-        return self._tables[table]
+        if self._prints is None:
+            self._prints = fingerprint(connection) or {}
+        definition = self._prints.get(f"table:{table}")
+        shared = self.runner.row_tables.get((table, definition)) if definition else None
+        if shared is None:
+            schema, _, name = table.rpartition(".")
+            inspector = sa.inspect(connection)
+            primary_key = set(inspector.get_pk_constraint(name, schema=schema or None).get("constrained_columns") or [])
+            columns = [sa.Column(c["name"], c["type"], primary_key=c["name"] in primary_key)
+                       for c in inspector.get_columns(name, schema=schema or None)]
+            shared = sa.Table(name, sa.MetaData(), *columns, schema=schema or None)
+            if definition:
+                self.runner.row_tables[(table, definition)] = shared
+        self._tables[table] = shared
+        return shared
 
     def insert(self, table: str, rows: list[dict[str, Any]]) -> None:
         """Insert rows (dicts of column values) into ``[schema.]table`` and commit."""
@@ -761,7 +777,7 @@ class Database:
 
     def execute(self, statement: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run one SQL statement in its own transaction; return its rows, if any, as dicts."""
-        self._tables.clear()  # the statement may change the schema
+        self._schema_may_change()
         with self.engine.begin() as connection:
             result = connection.execute(sa.text(statement), parameters or {})
             return [dict(row) for row in result.mappings()] if result.returns_rows else []
