@@ -342,6 +342,26 @@ def test_history_databases_are_fresh_copies_at_the_right_state(failing_history):
         after.dispose()
 
 
+def test_row_reflections_are_shared_only_while_the_table_is_unchanged(tmp_path):
+    history = MigrationHistory(load(copy_example("failing_downgrade", tmp_path)).config())
+    first, second = history.database_before("fa1102d9e1f3"), history.database_before("fa1102d9e1f3")
+    try:
+        first.rows("invoices")
+        second.rows("invoices")
+        reflections = {key for key in history.runner.row_tables if key[0] == "invoices"}
+        assert len(reflections) == 1  # same definition in both databases: reflected once
+        first.upgrade("fa1102d9e1f3")  # adds invoices.due_date
+        first.insert("invoices", [{"id": 7, "number": "INV-7", "total_cents": 1}])
+        assert set(first.rows("invoices")[0]) == {"id", "number", "total_cents", "due_date"}
+        second.insert("invoices", [{"id": 8, "number": "INV-8", "total_cents": 1}])
+        assert set(second.rows("invoices")[0]) == {"id", "number", "total_cents"}
+        assert len({key for key in history.runner.row_tables if key[0] == "invoices"}) == 2
+    finally:
+        first.dispose()
+        second.dispose()
+        history.close()
+
+
 def test_history_walk_records_the_broken_downgrade_and_goes_on(failing_history):
     history = failing_history
     history.walk_downgrades()
