@@ -101,6 +101,10 @@ def log(path: Path, limit: int, revision: str | None, full: bool) -> None:
         exchanges = store.recent(limit, revision)
     finally:
         store.close()
+    if not exchanges:
+        which = f" for revision {revision}" if revision else ""
+        out.print(f"no exchanges with a model logged{which} in {root / '.localmig'}")
+        return
     table = Table()
     for column in ("id", "time", "revision", "purpose", "model", "cached", "tokens in/out", "s", "outcome", "errors"):
         table.add_column(column, overflow="fold")

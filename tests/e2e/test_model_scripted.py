@@ -344,6 +344,9 @@ def test_a_valid_answer_is_rendered_verified_and_written_with_the_model_in_the_h
     assert "### system" in full.stdout and "### user" in full.stdout and "### answer" in full.stdout
     assert exchange.messages[1]["content"].splitlines()[0] in full.stdout
     assert '"name": "test_model_backfills_missing_status"' in full.stdout
+    other = run_cli("log", str(root), "--rev", "d1a001e4c7b2")
+    assert other.returncode == 0, other.stderr
+    assert "no exchanges with a model logged for revision d1a001e4c7b2" in other.stdout
 
 
 def test_a_test_that_fails_when_run_goes_back_with_the_pytest_failure_and_is_repaired(tmp_path):
