@@ -279,7 +279,7 @@ class Session:
             raise Cancelled("cancelled")
 
     def suite_layout(self) -> SuiteLayout:
-        return SuiteLayout.for_project(self.project.settings, self.out)
+        return SuiteLayout.for_project(self.project.settings, self.out, self.capture.dialect)
 
     def shared_files(self) -> dict[str, str]:
         suite = os.path.relpath(self.out, self.project.root).replace(os.sep, "/")

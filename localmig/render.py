@@ -162,9 +162,10 @@ class SuiteLayout(BaseModel):
     version_folders: list[str] = Field(default_factory=list, description="Relative to the project root.")
     builtin_env: bool = False
     metadata: str | None = None
+    measured_on: str = Field("sqlite", description="The dialect the tests' expectations were measured on.")
 
     @classmethod
-    def for_project(cls, settings: ProjectSettings, out: Path) -> SuiteLayout:
+    def for_project(cls, settings: ProjectSettings, out: Path, dialect: str = "sqlite") -> SuiteLayout:
         root = settings.root.resolve()
         return cls(
             kind=settings.kind,
@@ -174,6 +175,7 @@ class SuiteLayout(BaseModel):
             version_folders=[_posix(os.path.relpath(Path(p).resolve(), root)) for p in settings.version_folders],
             builtin_env=settings.builtin_env or settings.kind == "versions",
             metadata=settings.metadata,
+            measured_on=dialect,
         )
 
 
@@ -222,6 +224,9 @@ INI_SECTION = {ini_section!r}
 VERSION_FOLDERS = {version_folders!r}  # relative to PROJECT_ROOT
 BUILTIN_ENV = {builtin_env!r}  # run on the env.py in ./{env_folder} instead of the project's
 METADATA = {metadata!r}  # module:attribute of a MetaData for the built-in env.py
+# The database the tests' expectations were measured on (types and defaults differ between
+# databases): the suite refuses to run on another one.
+MEASURED_ON = {measured_on!r}
 
 
 def pytest_addoption(parser):
@@ -230,10 +235,10 @@ def pytest_addoption(parser):
     group.addoption("--migration-project-root", default=None, help="the Alembic project, if not at PROJECT_ROOT")
 
 
-def migration_config(request) -> Config:
+def migration_config(pytest_config) -> Config:
     """The project's Alembic Config (its database URL is replaced on every run)."""
     here = os.path.dirname(os.path.abspath(__file__))
-    root = _option(request, "--migration-project-root") or os.path.join(here, PROJECT_ROOT)
+    root = _option(pytest_config, "--migration-project-root") or os.path.join(here, PROJECT_ROOT)
     if CONFIG_KIND == "ini":
         config = Config(os.path.join(root, CONFIG_FILE), ini_section=INI_SECTION)
     elif CONFIG_KIND == "pyproject":
@@ -260,31 +265,41 @@ def pytest_collection_modifyitems(session, config, items):
     needed = set(revisions)
     needed.discard(None)
     config.stash[_NEEDED] = needed
+    url = _database_url(config)
+    running_on = make_url(url).get_backend_name() if url else "sqlite"
+    if needed and running_on != MEASURED_ON:
+        run = "without --migration-db-url" if MEASURED_ON == "sqlite" else f"with --migration-db-url set to a {{MEASURED_ON}} server"
+        generate = "localmig generate PATH" + ("" if running_on == "sqlite" else " --db-url URL")
+        raise pytest.UsageError(
+            f"these migration tests were generated from a run of the migrations on {{MEASURED_ON}}; their "
+            f"expectations (types, defaults) do not hold on {{running_on}}. Run them {{run}}, or generate "
+            f"them again on {{running_on}}: {{generate}}"
+        )
     if needed:
-        class _Request:  # migration_config() reads the options through a request
-            pass
-
-        request = _Request()
-        request.config = config
-        order = topological_order(ScriptDirectory.from_config(migration_config(request)))
+        order = topological_order(ScriptDirectory.from_config(migration_config(config)))
         rank = dict((revision, index) for index, revision in enumerate(order))
         position = dict((id(item), index) for index, item in enumerate(items))
         items.sort(key=lambda item: (rank.get(getattr(getattr(item, "module", None), "REVISION", None), -1),
                                      position[id(item)]))
 
 
-def _option(request, name):
+def _option(pytest_config, name):
     try:
-        return request.config.getoption(name)
+        return pytest_config.getoption(name)
     except ValueError:  # the options are registered only when this folder is given to pytest
         return None
+
+
+def _database_url(pytest_config):
+    """The PostgreSQL server to use, or None for SQLite."""
+    return _option(pytest_config, "--migration-db-url") or os.environ.get("MIGRATION_TEST_DATABASE_URL")
 
 
 @pytest.fixture(scope="session")
 def migrations(request) -> MigrationHistory:
     """The history at every revision; see MigrationHistory below."""
-    url = _option(request, "--migration-db-url") or os.environ.get("MIGRATION_TEST_DATABASE_URL")
-    history = MigrationHistory(migration_config(request), url, needed=request.config.stash.get(_NEEDED, None))
+    config = request.config
+    history = MigrationHistory(migration_config(config), _database_url(config), needed=config.stash.get(_NEEDED, None))
     yield history
     history.close()
 
@@ -306,6 +321,7 @@ def render_conftest(layout: SuiteLayout, suite: str = "tests/migrations") -> str
         version_folders=layout.version_folders,
         builtin_env=layout.builtin_env,
         metadata=layout.metadata,
+        measured_on=layout.measured_on,
         env_folder=ENV_FOLDER,
     )
     body = head + _harness_code()

@@ -149,7 +149,29 @@ def test_generated_suite_runs_on_postgres(project, pg_url):
     environment = {**plain, "MIGRATION_TEST_DATABASE_URL": pg_url}
     result = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=600, env=environment)
     assert result.returncode == 0, result.stdout[-3000:]
+    # measured on PostgreSQL: on SQLite its expectations would not hold, and it says so
+    result = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=600, env=plain)
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout[-3000:]
+    message = " ".join(result.stderr.split())
+    assert "generated from a run of the migrations on postgresql" in message
+    assert "do not hold on sqlite" in message and "with --migration-db-url set to a postgresql server" in message
+    assert " passed" not in result.stdout and "Traceback" not in result.stderr
     assert_none_left(pg_url, before)
+
+
+def test_a_suite_measured_on_sqlite_refuses_to_run_on_postgres(project, pg_url):
+    root = project("linear")
+    completed = run_cli("generate", str(root), "--no-model", "-q")
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    command = [sys.executable, "-m", "pytest", "tests/migrations", "-q", "-p", "no:cacheprovider",
+               "--migration-db-url", pg_url]
+    result = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout[-3000:]
+    message = " ".join(result.stderr.split())
+    assert "generated from a run of the migrations on sqlite" in message and "do not hold on postgresql" in message
+    assert "Run them without --migration-db-url" in message and "localmig generate PATH --db-url URL" in message
+    assert " passed" not in result.stdout
 
 
 def test_unreachable_server_is_a_capture_error(project):
