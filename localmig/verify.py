@@ -91,7 +91,9 @@ def run_suite(
         started = time.perf_counter()
         returncode, output = _run_pytest(command, project_root, environment, timeout, cancel)
         duration = time.perf_counter() - started
-        if not report.exists():
+        # pytest's exit codes 3 and 4: an internal or usage error (say, a suite measured on
+        # another database): nothing ran, whatever the report holds
+        if not report.exists() or returncode in (3, 4):
             tail = "\n".join(output.strip().splitlines()[-15:])
             raise VerifyError(f"pytest could not run the generated suite (exit {returncode}):\n{tail}")
         outcomes = _outcomes(report, modules, plans, findings)

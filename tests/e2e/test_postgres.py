@@ -172,6 +172,11 @@ def test_a_suite_measured_on_sqlite_refuses_to_run_on_postgres(project, pg_url):
     assert "generated from a run of the migrations on sqlite" in message and "do not hold on postgresql" in message
     assert "Run them without --migration-db-url" in message and "localmig generate PATH --db-url URL" in message
     assert " passed" not in result.stdout
+    checked = run_cli("check", str(root), "--db-url", pg_url)
+    assert checked.returncode == 1
+    assert "pytest could not run the generated suite (exit 4)" in checked.stderr
+    assert "generated from a run of the migrations on sqlite" in " ".join(checked.stderr.split())
+    assert "Traceback" not in checked.stderr
 
 
 def test_unreachable_server_is_a_capture_error(project):
