@@ -25,7 +25,7 @@ from .engines.model import Conversation
 from .errors import Cancelled, ModelError, ModelNotPulled, ModelUnavailable, VerifyError
 from .events import CaptureProgress, EventSink, Notice, RevisionProgress, VerifyProgress, ignore
 from .plan import TestPlan
-from .probe import DataObservation, observe
+from .observe import DataObservation, observe
 from .project import AlembicProject, RevisionInfo, load
 from .render import FileStatus, SuiteLayout, file_status, module_name, plan_from_module, render_module, suite_files
 from .schema import SchemaDiff, SchemaSnapshot

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 
 from ..plan import TestCase, TestPlan
-from ..probe import DataObservation, literal
+from ..observe import DataObservation
+from .literals import literal
 from ..project import RevisionInfo
 from ..schema import SchemaChange, SchemaDiff, SchemaSnapshot
 

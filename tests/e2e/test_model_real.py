@@ -25,7 +25,7 @@ import time
 import jsonschema
 import pytest
 
-from localmig.engines.model import answer_schema
+from localmig.engines.answers import answer_schema
 from localmig.errors import ExitCode
 from localmig.render import read_header
 from tests.e2e.test_model_scripted import clean_environment, cli_generate, copy_demo, logged, write_config

@@ -23,7 +23,8 @@ import pytest
 
 from localmig.config import Settings
 from localmig.context import build_context, estimate_tokens
-from localmig.engines.model import ModelEngine, answer_schema
+from localmig.engines.answers import answer_schema
+from localmig.engines.model import ModelEngine
 from localmig.errors import AnswerInvalid, ExitCode, PromptTooLarge
 from localmig.events import Notice
 from localmig.llm import OllamaModel

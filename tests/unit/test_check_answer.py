@@ -12,7 +12,7 @@ import json
 import jsonschema
 import pytest
 
-from localmig.engines.model import ALLOWED_MODULES, MAX_TESTS, ModelAnswer, answer_schema, check_answer
+from localmig.engines.answers import ALLOWED_MODULES, MAX_TESTS, ModelAnswer, answer_schema, check_answer
 from localmig.schema import ColumnInfo, SchemaSnapshot, TableInfo
 
 REVISION = "abc123def456"

@@ -10,9 +10,11 @@ import uuid
 
 import pytest
 
-from localmig import probe
+from localmig.observe import mining
+from localmig.observe import seeds as seeding
 from localmig.capture import Capture
-from localmig.probe import literal, observe, seed_rows, source_literals, value_for
+from localmig.engines.literals import literal
+from localmig.observe import observe, seed_rows, source_literals, value_for
 from localmig.project import load
 from localmig.schema import ColumnInfo, SchemaSnapshot
 from tests.conftest import DEMO, SCENARIOS
@@ -101,7 +103,7 @@ def test_source_literals(sql, expected):
     ],
 )
 def test_source_assignments(sql, expected):
-    assert probe.source_assignments(sql) == expected
+    assert mining.source_assignments(sql) == expected
 
 
 def test_literal_row_does_not_already_hold_the_assigned_values():
@@ -112,7 +114,7 @@ def test_literal_row_does_not_already_hold_the_assigned_values():
         rows = seed_rows(SHOP, ["customers"], literals=literals, assigned=assigned, edge=True)["customers"]
         assert rows[-1]["email"] == "x@legacy.invalid"
         assert rows[-1]["is_active"] is wanted
-    would = value_for("country", SHOP.tables["customers"].columns["country"], probe.ROWS_PER_TABLE + 1)
+    would = value_for("country", SHOP.tables["customers"].columns["country"], seeding.ROWS_PER_TABLE + 1)
     rows = seed_rows(SHOP, ["customers"], literals=literals)["customers"]
     assert rows[-1]["country"] == would
     rows = seed_rows(SHOP, ["customers"], literals=literals, assigned={"country": [would]})["customers"]
@@ -139,7 +141,7 @@ def test_seed_rows_puts_parents_first_and_references_them():
     assert {row["customer_id"] for row in seeds["orders"]} <= customer_ids
     assert {row["order_id"] for row in seeds["order_items"]} <= order_ids
     assert {row["product_id"] for row in seeds["order_items"]} <= product_ids
-    assert all(len(rows) == probe.ROWS_PER_TABLE for rows in seeds.values())
+    assert all(len(rows) == seeding.ROWS_PER_TABLE for rows in seeds.values())
 
 
 def test_seed_rows_respect_lengths_and_are_distinct():
@@ -166,19 +168,19 @@ def test_seed_rows_fill_not_null_columns():
 def test_edge_row_has_null_in_nullable_non_key_columns():
     seeds = seed_rows(SHOP, ["orders"], edge=True)
     orders = seeds["orders"]
-    assert len(orders) == probe.ROWS_PER_TABLE + 1
+    assert len(orders) == seeding.ROWS_PER_TABLE + 1
     edge = orders[-1]
     assert edge["status"] is None and edge["note"] is None
     assert edge["id"] is not None and edge["customer_id"] is not None
     # only the asked table gets the edge row, not its parents
-    assert len(seeds["customers"]) == probe.ROWS_PER_TABLE
+    assert len(seeds["customers"]) == seeding.ROWS_PER_TABLE
 
 
 def test_literal_row_carries_the_values_from_sql():
     literals = {"status": ["legacy-unknown-and-much-too-long"], "is_active": [0], "id": [4241]}
     seeds = seed_rows(SHOP, ["orders", "customers"], literals=literals)
     orders, customers = seeds["orders"], seeds["customers"]
-    assert len(orders) == probe.ROWS_PER_TABLE + 1
+    assert len(orders) == seeding.ROWS_PER_TABLE + 1
     assert orders[-1]["status"] == "legacy-unknown-and-m"  # cut to String(length=20)
     assert customers[-1]["is_active"] is False  # 0 fitted to Boolean
     assert orders[-1]["id"] != 4241  # a primary key keeps its distinct value
@@ -229,8 +231,8 @@ def test_value_for(type_, index, value):
 
 
 def test_value_for_unknown_type_has_no_value():
-    assert value_for("x", ColumnInfo(type="ARRAY(Integer())", nullable=True), 1) is probe._NO_VALUE
-    assert value_for("x", ColumnInfo(type="Enum()", nullable=True), 1) is probe._NO_VALUE
+    assert value_for("x", ColumnInfo(type="ARRAY(Integer())", nullable=True), 1) is seeding._NO_VALUE
+    assert value_for("x", ColumnInfo(type="Enum()", nullable=True), 1) is seeding._NO_VALUE
 
 
 @pytest.mark.parametrize(

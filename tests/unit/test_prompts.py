@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from localmig.engines.model import ALLOWED_MODULES, FIXTURE_API, MAX_TESTS, answer_schema
+from localmig.engines.answers import ALLOWED_MODULES, FIXTURE_API, MAX_TESTS, answer_schema
 from localmig.errors import ConfigError, ExitCode
 from localmig.prompts import NAMES, PACKAGED, PromptSet
 from localmig.store import cache_key

@@ -1,61 +1,25 @@
 """Run a project's history on a scratch database and record what each revision really does.
 
 One forward pass applies every revision (snapshotting the schema after each), one backward
-pass runs every downgrade followed by a re-upgrade; what goes wrong becomes a :class:`Finding`.
-The project's configured ``sqlalchemy.url`` is never used: the scratch database is a temporary
-SQLite file, or a throwaway database that localmig creates (and drops) on a PostgreSQL server.
+pass runs every downgrade; what goes wrong becomes a :class:`Finding`. The project's configured
+``sqlalchemy.url`` is never used: the scratch database is a temporary SQLite file, or a
+throwaway database that localmig creates (and drops) on a PostgreSQL server.
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Callable, Iterator, Literal
+from typing import Callable, Iterator
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from .errors import CaptureError
-from .harness import EnvironmentIgnoresURL, HarnessError, MigrationFailed, MigrationHistory
-from .project import AlembicProject, RevisionInfo
-from .schema import SchemaDiff, SchemaSnapshot
-
-FindingKind = Literal[
-    "upgrade_failed",
-    "not_applied",
-    "downgrade_failed",
-    "downgrade_incomplete",
-    "downgrade_not_implemented",
-    "round_trip_failed",
-    "multiple_heads",
-    "upgrade_fails_with_rows",
-    "downgrade_fails_with_rows",
-    "downgrade_loses_rows",
-]
-
-# Which generated tests a finding explains when they fail (see verify.py).
-FINDING_ASPECTS: dict[str, set[str]] = {
-    "upgrade_failed": {"upgrade", "downgrade", "round_trip", "data"},
-    "not_applied": {"upgrade", "downgrade", "round_trip", "data"},
-    "downgrade_failed": {"downgrade", "round_trip", "data"},
-    "downgrade_incomplete": {"downgrade", "round_trip", "data"},
-    "downgrade_not_implemented": {"downgrade", "round_trip", "data"},
-    "round_trip_failed": {"round_trip", "data"},
-    "multiple_heads": set(),
-    "upgrade_fails_with_rows": {"data"},
-    "downgrade_fails_with_rows": {"data"},
-    "downgrade_loses_rows": {"data"},
-}
-
-
-class Finding(BaseModel):
-    """A defect of the history itself, found by running it."""
-
-    revision: str | None = None
-    kind: FindingKind
-    message: str
-    details: list[str] = Field(default_factory=list)
-
+from ..errors import CaptureError
+from ..harness import EnvironmentIgnoresURL, HarnessError, MigrationFailed, MigrationHistory
+from ..project import AlembicProject, RevisionInfo
+from ..schema import SchemaDiff, SchemaSnapshot
+from .findings import Finding
 
 class RevisionCapture(BaseModel):
     """What one revision's upgrade did, when it could be applied."""

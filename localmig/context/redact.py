@@ -1,9 +1,4 @@
-"""The privacy boundary: the only module that assembles what a model sees.
-
-A model is shown the revision's measured schema diff, the schemas of the tables it touches and
-of their foreign-key neighbours, the migration source with data literals redacted, the names
-of the tests that already exist, and the known findings. It is never shown database URLs,
-credentials, rows read from any database, environment variables or paths outside the project.
+"""Redaction: data literals out of the migration source, of finding texts and of pytest reports.
 
 Redaction keeps what describes the schema (table and column names, types, server defaults,
 constraint names) and replaces every other literal: strings and numbers in SQL passed to
@@ -16,15 +11,7 @@ docstrings cut to their first line. SQL quoted in a finding (``[SQL: ...]``) is 
 from __future__ import annotations
 
 import ast
-import math
 import re
-from pathlib import Path
-
-from pydantic import BaseModel, Field
-
-from .errors import PromptTooLarge
-from .project import RevisionInfo
-from .schema import SchemaDiff, SchemaSnapshot
 
 SCHEMA_CALLS = {
     "Column", "create_table", "add_column", "drop_column", "alter_column", "create_index", "drop_index",
@@ -216,142 +203,3 @@ def redact_source(source: str) -> str:
     }
     return ast.unparse(redactor.visit(tree))
 
-
-class ModelContext(BaseModel):
-    """Everything a model may see about one revision (and nothing else)."""
-
-    revision: str
-    message: str
-    dialect: str
-    changes: list[str]
-    schema_before: dict[str, list[str]] = Field(description="table -> DDL-like lines")
-    schema_after: dict[str, list[str]]
-    source: str = Field(description="The redacted migration source.")
-    neighbours: list[str] = Field(default_factory=list, description="Tables shown only as foreign-key neighbours.")
-    existing_tests: list[str]
-    findings: list[str]
-    hint: str = ""
-    cut: list[str] = Field(default_factory=list, description="What was left out to fit the context window.")
-
-    def names(self) -> set[str]:
-        """The names the model is shown anyway: revision, tables, columns, constraints."""
-        text = " ".join([self.revision, *self.changes, *self.schema_before, *self.schema_after,
-                         *(line for lines in self.schema_before.values() for line in lines),
-                         *(line for lines in self.schema_after.values() for line in lines)])
-        return {self.revision, *re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)}
-
-    def variables(self) -> dict[str, str]:
-        """The template variables of generate.txt."""
-        return {
-            "revision": self.revision,
-            "message": self.message or "(no message)",
-            "dialect": self.dialect,
-            "changes": _lines(self.changes, "(no schema change)"),
-            "schema_before": _tables(self.schema_before),
-            "schema_after": _tables(self.schema_after),
-            "source": self.source,
-            "existing_tests": _lines(self.existing_tests, "(none)"),
-            "findings": _lines(self.findings, "(none)"),
-            "hint": f"\nWhat the reviewer asks for: {self.hint}\n" if self.hint else "",
-            "cut": f"\n(Left out to fit the context window: {'; '.join(self.cut)}.)\n" if self.cut else "",
-        }
-
-
-def _lines(items: list[str], empty: str) -> str:
-    return "\n".join(f"- {item}" for item in items) if items else empty
-
-
-def _tables(tables: dict[str, list[str]]) -> str:
-    if not tables:
-        return "(no tables)"
-    return "\n".join(f"{name}:\n" + "\n".join(f"  {line}" for line in lines) for name, lines in tables.items())
-
-
-def build_context(
-    revision: RevisionInfo,
-    source_path: Path,
-    diff: SchemaDiff,
-    before: SchemaSnapshot,
-    after: SchemaSnapshot,
-    *,
-    dialect: str,
-    existing_tests: list[str],
-    findings: list[str],
-    hint: str = "",
-) -> ModelContext:
-    touched = set(diff.touched_tables)
-    source = redact_source(source_path.read_text(encoding="utf-8"))
-    mentioned = _mentioned_tables(source, before, after)  # in code, not in comments or docstring prose
-    focus = touched | mentioned
-    neighbours = before.neighbours(focus) | after.neighbours(focus)
-    shown = sorted(focus | neighbours)
-    return ModelContext(
-        revision=revision.id,
-        message=revision.message,
-        dialect=dialect,
-        changes=diff.describe(),
-        schema_before={t: before.tables[t].describe() for t in shown if t in before.tables},
-        schema_after={t: after.tables[t].describe() for t in sorted(touched) if t in after.tables},
-        source=source,
-        neighbours=sorted(neighbours),
-        existing_tests=existing_tests,
-        findings=[redact_finding(f) for f in findings],
-        hint=hint,
-    )
-
-
-def _mentioned_tables(source: str, before: SchemaSnapshot, after: SchemaSnapshot) -> set[str]:
-    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", source))
-    words |= {part for word in words for part in word.split(".")}
-    return {t for t in set(before.tables) | set(after.tables) if t in words}
-
-
-def estimate_tokens(text: str) -> int:
-    """A conservative token estimate (code tokenises at roughly 3.5 characters per token)."""
-    return math.ceil(len(text) / 3.5)
-
-
-def fit(context: ModelContext, render: callable, budget: int) -> ModelContext:  # type: ignore[valid-type]
-    """Cut optional parts of ``context`` until ``render(context)`` fits ``budget`` tokens.
-
-    Order: foreign-key neighbours' schemas, the list of existing tests, then the source's
-    tail. Raises PromptTooLarge when even the minimum does not fit.
-    """
-    if estimate_tokens(render(context)) <= budget:
-        return context
-    context = context.model_copy(deep=True)
-    steps = []
-    neighbours = context.neighbours
-    if neighbours:
-        steps.append(("schemas of neighbouring tables " + ", ".join(neighbours), lambda c: _drop_tables(c, neighbours)))
-    if context.existing_tests:
-        steps.append((f"the names of {len(context.existing_tests)} existing tests", lambda c: c.existing_tests.clear()))
-    steps.append(("schemas of tables the revision only mentions", lambda c: _drop_unchanged(c)))
-    for description, cut in steps:
-        cut(context)
-        context.cut.append(description)
-        if estimate_tokens(render(context)) <= budget:
-            return context
-    lines = context.source.splitlines()
-    while len(lines) > 20:
-        lines = lines[: int(len(lines) * 0.8)]
-        context.source = "\n".join(lines) + "\n# ... (rest of the source left out)"
-        if estimate_tokens(render(context)) <= budget:
-            context.cut.append(f"the source after line {len(lines)}")
-            return context
-    raise PromptTooLarge(
-        f"the prompt for {context.revision} needs about {estimate_tokens(render(context))} tokens; the profile allows {budget}",
-        hint="raise options.num_ctx in models.yaml (if the model supports it) or lower num_predict",
-    )
-
-
-def _drop_tables(context: ModelContext, tables: list[str]) -> None:
-    for table in tables:
-        context.schema_before.pop(table, None)
-        context.schema_after.pop(table, None)
-
-
-def _drop_unchanged(context: ModelContext) -> None:
-    for table in list(context.schema_before):
-        if context.schema_before.get(table) == context.schema_after.get(table):
-            context.schema_before.pop(table)
