@@ -63,7 +63,7 @@ profiles:
 
 def run(project: Path, out: Path, choice: ModelChoice, jobs: int) -> tuple[BatchReport, float]:
     started = time.perf_counter()
-    with Session(SessionOptions(path=project, out=out)) as session:
+    with Session.open(SessionOptions(path=project, out=out)) as session:
         session.use_model(choice)
         report = BatchReport(project=str(project), started_at=now())
         run_batch(session, BatchOptions(jobs=jobs), report)

@@ -58,9 +58,9 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 try:
     import resource
@@ -850,7 +850,7 @@ def report(results: list[Result], repeat: int, work: Path, bytecode: str) -> Non
     print("generate = `localmig generate --out` once (capture + data probes + a verification run of the suite);")
     print("suite = `python -m pytest SUITE -q -p no:cacheprovider` from the project folder; ratios use the CLI capture.")
     for r in results:
-        spread = lambda samples: "/".join(f"{s.wall:.2f}" for s in samples)  # noqa: E731
+        spread = lambda samples: "/".join(f"{s.wall:.2f}" for s in samples)
         print(f"\nN={r.size} ({r.revisions} revisions, {r.merges} merges) wall of each run: base disk "
               f"{spread(r.base_disk)}, base mem {spread(r.base_memory)}, capture CLI {spread(r.capture_cli)}, "
               f"capture proc {spread(r.capture_process)}, suite {spread(r.suite)}")
@@ -864,7 +864,7 @@ def report(results: list[Result], repeat: int, work: Path, bytecode: str) -> Non
         for problem in r.problems:
             print(f"  PROBLEM: {problem}")
         if r.generate_exit:
-            for line in [l for l in r.generate_output.splitlines() if "left out" in l or "error:" in l][:20]:
+            for line in [x for x in r.generate_output.splitlines() if "left out" in x or "error:" in x][:20]:
                 print(f"    {line.strip()}")
         if r.failures:
             print(f"  FAILING generated tests ({len(r.failures)}) -- localmig bugs:")

@@ -23,7 +23,8 @@ from .pipeline import ReviewItem, Session, WriteResult
 from .project import RevisionInfo
 from .render import read_header
 
-Status = Literal["written", "unchanged", "skipped_current", "kept_hand_edited", "not_applied", "no_tests", "dry_run"]
+Status = Literal["written", "unchanged", "skipped_current", "kept_hand_edited", "not_applied", "no_tests", "dry_run",
+                 "error"]
 
 
 class BatchOptions(BaseModel):
@@ -49,6 +50,7 @@ class RevisionReport(BaseModel):
     left_out: list[str] = Field(default_factory=list)
     xfail: list[str] = Field(default_factory=list)
     model_error: str | None = None
+    error: str | None = Field(None, description="Why the revision got no tests written (it could not be planned, rendered or verified).")
     model_seconds: float = 0.0
     prompt_tokens: int = 0
     answer_tokens: int = 0
@@ -129,7 +131,7 @@ def is_current(session: Session, revision: RevisionInfo) -> bool:
 def run_batch(session: Session, options: BatchOptions, report: BatchReport, events: EventSink = ignore) -> BatchReport:
     """Process the selected revisions chunk by chunk, filling ``report`` as chunks finish."""
     started = time.perf_counter()
-    engine = session.engine
+    engine = session.model.engine if session.model else None
     report.model = engine.profile.model if engine else None
     report.prompts_version = engine.prompts.version if engine else None
     selected = select(session, options)
@@ -172,7 +174,7 @@ def _record(report: BatchReport, chunk: list[RevisionInfo], items: list[ReviewIt
         report.revisions.append(RevisionReport(
             revision=revision.id,
             message=revision.message,
-            status=actions.get(item.filename, "no_tests"),  # type: ignore[arg-type]
+            status=actions.get(item.filename, "error" if item.error else "no_tests"),
             file=item.filename,
             tests=item.engines(),
             passed=item.count("passed"),
@@ -180,6 +182,7 @@ def _record(report: BatchReport, chunk: list[RevisionInfo], items: list[ReviewIt
             left_out=[o.name for o in item.dropped],
             xfail=[t.name for t in item.plan.tests if t.xfail],
             model_error=item.model_error,
+            error=item.error,
             model_seconds=round(conversation.seconds, 3) if conversation else 0.0,
             prompt_tokens=conversation.prompt_tokens if conversation else 0,
             answer_tokens=conversation.answer_tokens if conversation else 0,

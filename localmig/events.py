@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Callable, Literal, Union
+from collections.abc import Callable
+from typing import Literal
 
 from pydantic import BaseModel
 
@@ -42,7 +43,7 @@ class Notice(BaseModel):
     hint: str | None = None
 
 
-Event = Union[CaptureProgress, RevisionProgress, ModelToken, VerifyProgress, Notice]
+Event = CaptureProgress | RevisionProgress | ModelToken | VerifyProgress | Notice
 EventSink = Callable[[Event], None]
 
 

@@ -27,7 +27,8 @@ import shutil
 import tempfile
 import traceback
 import uuid
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import sqlalchemy as sa
 from alembic.config import Config

@@ -1,96 +1,48 @@
-"""The one orchestration both front ends use: capture, plan, render, verify, write.
+"""The one orchestration both front ends use: capture → plan → model → render → verify → decide → write.
 
-A :class:`Session` loads the project and captures its history once; ``generate`` turns chosen
-revisions into :class:`ReviewItem` objects (plan, rendered module, verified outcomes); ``write``
-puts accepted items on disk atomically, never over a hand-edited file unless forced. The CLI
-accepts every verified item; the TUI lets a person decide.
+A :class:`Session` is a loaded project. :meth:`Session.capture` runs its history once (an
+explicit step); :meth:`Session.generate` then takes revisions through the stages, each a method
+that takes values and returns new ones (:class:`~localmig.items.ReviewItem` is immutable), with
+the repair loop in one place; :meth:`Session.write` puts decided items on disk. Findings are only
+ever appended. The CLI accepts every verified item; the review app lets a person decide.
 """
 
 from __future__ import annotations
 
-import logging
 import os
-import tempfile
-import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Literal
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, Field
-
+from .cancel import CancelToken, never
 from .capture import Capture, Finding, HistoryCapture
 from .engines.deterministic import plan_for
 from .engines.model import Conversation
-from .errors import Cancelled, ModelError, ModelNotPulled, ModelUnavailable, VerifyError
+from .errors import CaptureError, ModelNotPulled, ModelUnavailable, VerifyError
 from .events import CaptureProgress, EventSink, Notice, RevisionProgress, VerifyProgress, ignore
+from .items import ReviewItem, WriteResult
+from .observe import DataObservation
+from .options import ModelChoice, SessionOptions
+from .outcomes import ExpectedModule, PlannedTest, TestOutcome, VerificationResult
 from .plan import TestPlan
-from .observe import DataObservation, observe
 from .project import AlembicProject, RevisionInfo, load
-from .render import FileStatus, SuiteLayout, file_status, module_name, plan_from_module, render_module, suite_files
-from .schema import SchemaDiff, SchemaSnapshot
+from .render import FileStatus, RenderedModule, SuiteLayout, file_status, module_name, render_plan, suite_files
+from .schema import SchemaSnapshot
 from .store import Store
-from .verify import TestOutcome, VerificationResult, classify, run_suite
+from .verify import run_suite
+from .write import write_file
 
 if TYPE_CHECKING:
-    from .modelrun import ModelLayer
+    from .errors import ModelError
+    from .modelrun import ModelAnswer, ModelLayer
 
-
-class SessionOptions(BaseModel):
-    """What a session works on."""
-
-    path: Path = Field(description="alembic.ini, a project folder, or a versions folder.")
-    db_url: str | None = Field(None, description="A PostgreSQL server for scratch databases; SQLite if empty.")
-    builtin_env: bool = Field(False, description="Run on localmig's env.py instead of the project's.")
-    metadata: str | None = Field(None, description="module:attribute of a MetaData, for the built-in env.")
-    out: Path | None = Field(None, description="Where the suite goes; default <project>/tests/migrations.")
-    round_trips: bool = Field(False, description="Run every round trip (up, down, up) during the capture; "
-                                                 "else only where a generated round-trip test fails.")
-
-
-class ModelChoice(BaseModel):
-    """Whether and how the model layer runs."""
-
-    mode: Literal["auto", "require", "off"] = Field(
-        "auto", description="auto: use the model if Ollama answers, else go on without it; require: fail; off: never."
-    )
-    model: str | None = Field(None, description="A models.yaml profile name or a raw Ollama tag.")
-    config: Path | None = Field(None, description="models.yaml to use instead of the usual look-up.")
-    prompts: Path | None = Field(None, description="A folder of prompt templates that override the packaged ones.")
-    replay_only: bool = Field(False, description="Answer only from the cache; a miss is an error.")
-
-
-class ReviewItem(BaseModel):
-    """One revision's generated tests, verified, waiting for a decision."""
-
-    revision: RevisionInfo
-    diff: SchemaDiff | None = None
-    findings: list[Finding] = Field(default_factory=list)
-    plan: TestPlan
-    module: str = Field("", description="The rendered module, header included.")
-    filename: str
-    existing: FileStatus = "missing"
-    outcomes: list[TestOutcome] = Field(default_factory=list)
-    dropped: list[TestOutcome] = Field(default_factory=list, description="Tests left out: they failed and no finding explains why.")
-    observation: DataObservation | None = None
-    conversation: Conversation | None = Field(None, description="What was sent to the model and what it answered.")
-    model_error: str | None = None
-    hint: str = Field("", description="A reviewer's hint for the model, added to the prompt.")
-
-    def count(self, verdict: str) -> int:
-        return sum(1 for o in self.outcomes if o.verdict == verdict)
-
-    def engines(self) -> dict[str, int]:
-        return {e: sum(1 for t in self.plan.tests if t.engine == e) for e in ("deterministic", "model")}
-
-
-class WriteResult(BaseModel):
-    path: str
-    action: Literal["written", "unchanged", "kept_hand_edited", "dry_run"]
+__all__ = ["ModelChoice", "ReviewItem", "Session", "SessionOptions", "WriteResult"]
 
 
 class Session:
-    """A project with its history captured, ready to generate tests for any revision."""
+    """A project, its captured history, and the stages that turn revisions into verified tests."""
 
     def __init__(self, options: SessionOptions, events: EventSink = ignore) -> None:
         self.options = options
@@ -101,17 +53,20 @@ class Session:
         self.model_skipped: ModelError | None = None  # why the model layer is off in auto mode
         self.store: Store | None = None
         self.timings: dict[str, float] = {}
-        self.cancel = threading.Event()  # set it (from another thread) to stop the work in progress
-        self._logging = logging.root.manager.disable
-        logging.disable(logging.INFO)  # env.py's "Running upgrade ..." lines, for the session's life
-        self._capture = Capture(self.project, options.db_url, round_trips=options.round_trips)
+        self.findings: list[Finding] = []
+        self._capture: Capture | None = None
+        self._result: HistoryCapture | None = None
+
+    @classmethod
+    def open(cls, options: SessionOptions, events: EventSink = ignore, cancel: CancelToken | None = None) -> Session:
+        """A session with its history captured (closed again if the capture fails)."""
+        session = cls(options, events)
         try:
-            with self.timed("capture"):
-                self.capture: HistoryCapture = self._capture.run(self._capture_progress)
+            session.run_capture(cancel)
         except BaseException:
-            self.close()
+            session.close()
             raise
-        self.findings: list[Finding] = list(self.capture.findings)
+        return session
 
     def __enter__(self) -> Session:
         return self
@@ -120,10 +75,10 @@ class Session:
         self.close()
 
     def close(self) -> None:
-        self._capture.close()
+        if self._capture is not None:
+            self._capture.close()
         if self.store is not None:
             self.store.close()
-        logging.disable(self._logging)
 
     @contextmanager
     def timed(self, phase: str) -> Iterator[None]:
@@ -134,8 +89,33 @@ class Session:
         finally:
             self.timings[phase] = self.timings.get(phase, 0.0) + time.perf_counter() - started
 
-    def _capture_progress(self, phase: str, revision: str, done: int, total: int) -> None:
-        self.events(CaptureProgress(phase=phase, revision=revision, done=done, total=total))  # type: ignore[arg-type]
+    # ---- stage 1: capture
+
+    def run_capture(self, cancel: CancelToken | None = None) -> HistoryCapture:
+        """Run the history on scratch databases once: every upgrade, snapshot and downgrade."""
+        self._capture = Capture(self.project, self.options.db_url, round_trips=self.options.round_trips)
+
+        def progress(phase: str, revision: str, done: int, total: int) -> None:
+            if cancel is not None:
+                cancel.check()
+            self.events(CaptureProgress(phase=phase, revision=revision, done=done, total=total))
+
+        with self.timed("capture"):
+            self._result = self._capture.run(progress)
+        self.findings = list(self._result.findings)
+        return self._result
+
+    @property
+    def capture(self) -> HistoryCapture:
+        if self._result is None:
+            raise CaptureError("the history has not been captured yet (Session.run_capture)")
+        return self._result
+
+    @property
+    def live_capture(self) -> Capture:
+        if self._capture is None:
+            raise CaptureError("the history has not been captured yet (Session.run_capture)")
+        return self._capture
 
     # ---- what exists
 
@@ -161,20 +141,27 @@ class Session:
 
     def snapshots(self, revision: str) -> tuple[SchemaSnapshot, SchemaSnapshot]:
         """The schema just before and right after ``revision``."""
-        return self._capture.snapshot_before(revision), self._capture.snapshot_after(revision)
+        return self.live_capture.snapshot_before(revision), self.live_capture.snapshot_after(revision)
+
+    def _add_findings(self, found: list[Finding]) -> list[Finding]:
+        """Append the findings not known yet (by revision and kind); the ones added."""
+        known = {(f.revision, f.kind) for f in self.findings}
+        new = [f for f in found if (f.revision, f.kind) not in known]
+        self.findings = self.findings + new
+        return new
 
     # ---- the model layer
 
     def use_model(self, choice: ModelChoice) -> ModelLayer | None:
         """Set up (or switch) the model layer; see :meth:`ModelLayer.open`."""
         from .modelrun import ModelLayer  # the Ollama client loads only when a model is used
+
         if choice.mode != "off" and self.store is None:
             self.store = Store(self.project.root)
         self.model, self.model_skipped = None, None
         try:
             self.model = ModelLayer.open(choice, self.store, project_root=self.project.root,  # type: ignore[arg-type]
-                                         dialect=self.capture.dialect, snapshots=self.snapshots, events=self.events,
-                                         cancel=self.cancel)
+                                         dialect=self.capture.dialect, snapshots=self.snapshots, events=self.events)
         except (ModelUnavailable, ModelNotPulled) as error:
             if choice.mode == "require":
                 raise
@@ -186,97 +173,77 @@ class Session:
     def model_label(self) -> str | None:
         return self.model.label if self.model else None
 
-    @property
-    def engine(self):  # -> ModelEngine | None
-        return self.model.engine if self.model else None
-
     def context_for(self, item: ReviewItem) -> Conversation:
         """What the model would be sent first for ``item`` (nothing is sent)."""
         assert self.model is not None, "no model layer: call use_model() first"
         return self.model.conversation_for(item)
 
-    # ---- generating
+    # ---- generating: the stages in order
 
-    def plan(self, revision: RevisionInfo) -> ReviewItem:
+    def generate(self, revisions: list[RevisionInfo], hints: dict[str, str] | None = None, *, jobs: int = 1,
+                 keep_failing: bool = False, cancel: CancelToken | None = None) -> list[ReviewItem]:
+        """Plan (both engines), render and verify tests for ``revisions``; repair failing model
+        tests; then leave out (or, with ``keep_failing``, mark xfail) tests that still fail for a
+        reason no finding explains."""
+        cancel = cancel or never()
+        items = []
+        for revision in revisions:
+            cancel.check()
+            items.append(self.plan(revision, hint=(hints or {}).get(revision.id, "")))
+        if self.model is not None:
+            with self.timed("model"):
+                answers = self.model.ask_all(items, jobs, cancel)
+            items = [self._with_model_answer(item, answers.get(item.revision.id)) for item in items]
+        items = [self.render(item) for item in items]
+        cancel.check()
+        items = self.verify(items, cancel)
+        items = self._repair_loop(items, jobs, cancel)
+        items = [self.decide(item, keep_failing=keep_failing) for item in items]
+        if self.model is not None:
+            for item in items:
+                self.model.log_outcome(item)
+        return [item for item in items if item.plan.tests or item.error]
+
+    def plan(self, revision: RevisionInfo, hint: str = "") -> ReviewItem:
         """The deterministic plan of one revision (no model), with its data observation."""
-        item = ReviewItem(revision=revision, plan=TestPlan(revision=revision.id), filename=module_name(revision),
-                          existing=self.status(revision))
+        item = ReviewItem(revision=revision, plan=TestPlan(revision=revision.id), existing=self.status(revision),
+                          hint=hint)
         capture = self.capture.captures[revision.id]
         if not capture.applied or capture.diff is None:
             self.events(RevisionProgress(revision=revision.id, stage="skipped", detail="its upgrade could not be applied"))
-            item.findings = self.findings_for(revision.id)
-            return item
+            return item.model_copy(update={"findings": self.findings_for(revision.id)})
         self.events(RevisionProgress(revision=revision.id, stage="observing"))
         before, after = self.snapshots(revision.id)
-        item.diff = capture.diff
         with self.timed("observe"):
-            item.observation = observe(self._capture.history, revision, before, after, capture.diff.touched_tables)
-        self._observation_findings(revision.id, item.observation)
-        item.plan = plan_for(revision, capture.diff, before, after, item.observation)
-        item.findings = self.findings_for(revision.id)
-        self.events(RevisionProgress(revision=revision.id, stage="planned", detail=f"{len(item.plan.tests)} tests"))
-        return item
+            observation = self.live_capture.observe(revision, before, after, capture.diff.touched_tables)
+        self._add_findings(observation_findings(revision.id, observation, self.findings_for(revision.id)))
+        plan = plan_for(revision, capture.diff, before, after, observation)
+        self.events(RevisionProgress(revision=revision.id, stage="planned", detail=f"{len(plan.tests)} tests"))
+        return item.model_copy(update={"diff": capture.diff, "observation": observation, "plan": plan,
+                                       "findings": self.findings_for(revision.id)})
 
-    def _observation_findings(self, revision: str, observation: DataObservation | None) -> None:
-        if observation is None:
-            return
-        found = []
-        if observation.upgrade_error:
-            found.append(Finding(revision=revision, kind="upgrade_fails_with_rows",
-                                 message=f"upgrade with existing rows: {observation.upgrade_error}"))
-        known_downgrade = any(f.kind.startswith("downgrade") for f in self.findings_for(revision))
-        if observation.downgrade_error and not known_downgrade:
-            found.append(Finding(revision=revision, kind="downgrade_fails_with_rows",
-                                 message=f"downgrade with existing rows: {observation.downgrade_error}"))
-        if observation.downgrade_lost:
-            found.append(Finding(revision=revision, kind="downgrade_loses_rows",
-                                 message="downgrade does not give back the rows that existed before the upgrade",
-                                 details=observation.downgrade_lost))
-        known = {(f.revision, f.kind) for f in self.findings}
-        self.findings += [f for f in found if (f.revision, f.kind) not in known]
+    def _with_model_answer(self, item: ReviewItem, answer: ModelAnswer | None) -> ReviewItem:
+        if answer is None:
+            return item
+        plan = item.plan.merged(answer.tests) if answer.tests is not None else item.plan
+        return item.model_copy(update={"plan": plan, "conversation": answer.conversation, "model_error": answer.error})
 
-    def render(self, item: ReviewItem) -> None:
+    def render(self, item: ReviewItem) -> ReviewItem:
+        """Every planned test rendered once, and the module with all of them (what verification runs)."""
+        if not item.plan.tests:
+            return item
         engine = self.model.engine if self.model and item.conversation is not None else None
-        item.module = render_module(
-            item.revision,
-            item.diff,
-            item.plan,
-            dialect=self.capture.dialect,
-            findings=[f.message for f in item.findings],
+        rendered = render_plan(
+            item.revision, item.diff, item.plan, dialect=self.capture.dialect,
             model=engine.profile.model if engine else None,
             prompts_version=engine.prompts.version if engine else None,
             options_sha256=engine.settings_sha256 if engine else None,
         )
+        return item.model_copy(update={"rendered": rendered, "module": self._text(rendered, item.revision.id)})
 
-    def generate(self, revisions: list[RevisionInfo], hints: dict[str, str] | None = None, *, jobs: int = 1,
-                 keep_failing: bool = False) -> list[ReviewItem]:
-        """Plan (both engines), render and verify tests for ``revisions``; repair failing model
-        tests; then leave out (or, with ``keep_failing``, mark xfail) tests that still fail for a
-        reason no finding explains."""
-        items = []
-        for revision in revisions:
-            self._check_cancel()
-            item = self.plan(revision)
-            item.hint = (hints or {}).get(revision.id, "")
-            items.append(item)
-        if self.model is not None:
-            with self.timed("model"):
-                self.model.ask_all(items, jobs)
-        items = [item for item in items if item.plan.tests]
-        for item in items:
-            self.render(item)
-        self._check_cancel()
-        self.verify(items)
-        if self.model is not None:
-            self.model.repair(items, self.render, self.verify, jobs)
-        self.finalize(items, keep_failing=keep_failing)
-        if self.model is not None:
-            self.model.log_outcomes(items)
-        return items
-
-    def _check_cancel(self) -> None:
-        if self.cancel.is_set():
-            raise Cancelled("cancelled")
+    def _text(self, rendered: RenderedModule, revision: str, keep: list[str] | None = None,
+              xfail: dict[str, str] | None = None) -> str:
+        return rendered.text([f.message for f in self.findings_for(revision)], keep=keep, xfail=xfail)
 
     def suite_layout(self) -> SuiteLayout:
         return SuiteLayout.for_project(self.project.settings, self.out, self.capture.dialect)
@@ -285,87 +252,129 @@ class Session:
         suite = os.path.relpath(self.out, self.project.root).replace(os.sep, "/")
         return suite_files(self.suite_layout(), suite)
 
-    def verify(self, items: list[ReviewItem]) -> VerificationResult:
-        """Run the items' modules together on scratch databases and attach the outcomes."""
-        if not items:
+    def run_modules(self, modules: dict[str, tuple[str, ExpectedModule]], cancel: CancelToken | None = None, *,
+                    shared: dict[str, str] | None = None) -> VerificationResult:
+        """Run module texts (file name -> (text, the tests it must report)) together on scratch
+        databases, beside ``shared`` files (default: the conftest this localmig writes); the
+        outcomes classified against the findings, round trips explained."""
+        if not modules:
             return VerificationResult()
-        tests = sum(len(i.plan.tests) for i in items)
+        expected = {name: wanted for name, (_, wanted) in modules.items()}
+        tests = sum(len(e.tests) for e in expected.values())
         self.events(VerifyProgress(stage="started", tests=tests))
-        files = dict(self.shared_files())
-        files.update({item.filename: item.module for item in items})
+        files = dict(self.shared_files() if shared is None else shared)
+        files.update({name: text for name, (text, _) in modules.items()})
         with self.timed("verify"):
-            result = run_suite(
-                files,
-                {item.filename: item.revision.id for item in items},
-                project_root=self.project.root,
-                plans={item.revision.id: item.plan for item in items},
-                findings=self.findings,
-                db_url=self._capture.db_url,
-                cancel=self.cancel,
-            )
-        explained = self.explain(result.outcomes)
-        for item in items:
-            item.outcomes = result.for_revision(item.revision.id)
-            item.findings = self.findings_for(item.revision.id)
-            if item.revision.id in explained:
-                self.render(item)  # the module's docstring lists the findings its tests expose
-        self.events(VerifyProgress(stage="finished", tests=tests, detail=f"{result.count('passed')} passed in {result.duration:.1f} s"))
+            result = run_suite(files, expected, project_root=self.project.root, findings=self.findings,
+                               db_url=self.live_capture.db_url, cancel=cancel)
+        if self._explain(result.outcomes):
+            result = result.reclassified(self.findings)
+        self.events(VerifyProgress(stage="finished", tests=tests,
+                                   detail=f"{result.count('passed')} passed in {result.duration:.1f} s"))
         return result
 
-    def explain(self, outcomes: list[TestOutcome]) -> set[str]:
-        """Round-trip tests that failed while the capture ran no round trips: run those round
-        trips now; where the history is at fault, its finding explains (reclassifies) the
-        failures. The revisions that got a new finding."""
-        suspects = {o.revision for o in outcomes if o.verdict == "test_defect" and o.aspect == "round_trip"}
-        explained = set()
-        for revision in sorted(suspects):
+    def verify(self, items: list[ReviewItem], cancel: CancelToken | None = None) -> list[ReviewItem]:
+        """The items with the outcomes of their modules (all run together)."""
+        ready = [item for item in items if item.rendered is not None]
+        result = self.run_modules({item.filename: (item.module, item.rendered.expected(_names(item.module)))  # type: ignore[union-attr]
+                                   for item in ready}, cancel)
+        return [self._verified(item, result) if item.rendered is not None else item for item in items]
+
+    def _verified(self, item: ReviewItem, result: VerificationResult) -> ReviewItem:
+        assert item.rendered is not None
+        error = result.collection_errors.get(item.filename)
+        return item.model_copy(update={
+            "outcomes": result.for_revision(item.revision.id),
+            "findings": self.findings_for(item.revision.id),
+            "module": self._text(item.rendered, item.revision.id, keep=_names(item.module)),
+            "error": f"the generated module could not be collected: {error}" if error else item.error,
+        })
+
+    def _explain(self, outcomes: list[TestOutcome]) -> bool:
+        """Round-trip tests failed while the capture ran no round trips: run those round trips
+        now; where the history is at fault its finding explains the failures. Whether any was found."""
+        suspects = sorted({o.revision for o in outcomes if o.verdict == "test_defect" and o.aspect == "round_trip"})
+        found = []
+        for revision in suspects:
             if any(f.kind == "round_trip_failed" for f in self.findings_for(revision)):
                 continue
-            finding = self._capture.round_trip_finding(revision)
+            finding = self.live_capture.round_trip_finding(revision)
             if finding is not None:
-                self.findings.append(finding)
-                explained.add(revision)
-        for outcome in outcomes:
-            if outcome.revision in explained:
-                classify(outcome, self.findings_for(outcome.revision))
-        return explained
+                found.append(finding)
+        return bool(self._add_findings(found))
+
+    def _repair_loop(self, items: list[ReviewItem], jobs: int, cancel: CancelToken) -> list[ReviewItem]:
+        """Send failing model tests back with their pytest output, for the profile's rounds."""
+        from .modelrun import model_failures
+
+        if self.model is None:
+            return items
+        for _ in range(self.model.repair_rounds):
+            failing = [i for i in items if i.conversation is not None and model_failures(i.outcomes)]
+            if not failing or self.model.stopped:
+                break
+            with self.timed("model"):
+                answers = self.model.repair_all(failing, jobs, cancel)
+            repaired = {}
+            for item in failing:
+                answer = answers[item.revision.id]
+                if answer.tests is None:
+                    continue
+                deterministic = item.plan.model_copy(update={"tests": [t for t in item.plan.tests if t.engine == "deterministic"]})
+                again = item.model_copy(update={"plan": deterministic.merged(answer.tests),
+                                                "conversation": answer.conversation})
+                repaired[item.revision.id] = self.render(again)
+            if not repaired:
+                break
+            verified = {i.revision.id: i for i in self.verify(list(repaired.values()), cancel)}
+            items = [verified.get(item.revision.id, item) for item in items]
+        return items
+
+    def decide(self, item: ReviewItem, *, keep_failing: bool = False) -> ReviewItem:
+        """Leave out tests that failed although no finding explains it (or mark them xfail), and
+        say so; the module is put together from the tests kept, as they were run."""
+        if item.rendered is None:
+            return item
+        broken = {o.name: o for o in item.outcomes if o.verdict in ("test_defect", "not_run")}
+        if not broken:
+            return item
+        for outcome in broken.values():
+            self._report_broken(item.revision.id, outcome, keep_failing)
+        if keep_failing:
+            xfail = {name: "localmig: failed when generated: " + (o.message or "fails").splitlines()[0][:150]
+                     for name, o in broken.items()}
+            tests = [t.model_copy(update={"xfail": xfail.get(t.name)}) for t in item.plan.tests]
+            return item.model_copy(update={"plan": item.plan.model_copy(update={"tests": tests}),
+                                           "module": self._text(item.rendered, item.revision.id, xfail=xfail)})
+        kept = [t for t in item.plan.tests if t.name not in broken]
+        return item.model_copy(update={
+            "plan": item.plan.model_copy(update={"tests": kept}),
+            "dropped": list(broken.values()),
+            "module": self._text(item.rendered, item.revision.id, keep=[t.name for t in kept]) if kept else "",
+        })
+
+    def _report_broken(self, revision: str, outcome: TestOutcome, keep_failing: bool) -> None:
+        deterministic = outcome.engine == "deterministic"
+        if outcome.verdict == "not_run":
+            why = "it did not run"
+        elif deterministic:
+            why = "localmig bug: a deterministic test failed on a migration found sound"
+        else:
+            why = "the model's test still failed after the repair rounds"
+        done = "marked xfail" if keep_failing else "left out"
+        self.events(Notice(level="error" if deterministic else "warning",
+                           message=f"{revision}: {done} {outcome.name} ({why})", hint=outcome.message or None))
 
     def rerun(self, item: ReviewItem, text: str) -> list[TestOutcome]:
-        """Run an edited module (``text``) of ``item`` and return its outcomes (the TUI's re-run)."""
+        """Run an edited module (``text``) of ``item`` and return its outcomes (the review app's re-run)."""
         try:
-            names = plan_from_module(text)
+            compile(text, item.filename, "exec")
         except SyntaxError as error:
             raise VerifyError(f"the edited module has a syntax error at line {error.lineno}: {error.msg}") from None
-        known = {t.name: t for t in item.plan.tests}
-        plan = item.plan.model_copy(update={"tests": [known[n] for n in names if n in known]})
-        probe = item.model_copy(update={"module": text, "plan": plan})
-        self.verify([probe])
-        return probe.outcomes
-
-    def finalize(self, items: list[ReviewItem], *, keep_failing: bool = False) -> None:
-        """Leave out tests that failed although no finding explains it (or mark them xfail), and say so."""
-        for item in items:
-            broken = {o.name: o for o in item.outcomes if o.verdict == "test_defect"}
-            if not broken:
-                continue
-            tests = []
-            for test in item.plan.tests:
-                outcome = broken.get(test.name)
-                if outcome is None:
-                    tests.append(test)
-                elif keep_failing:
-                    reason = (outcome.message or "fails").splitlines()[0][:150]
-                    tests.append(test.model_copy(update={"xfail": f"localmig: failed when generated: {reason}"}))
-            item.dropped += [] if keep_failing else list(broken.values())
-            item.plan = item.plan.model_copy(update={"tests": tests})
-            self.render(item)
-            for outcome in broken.values():
-                deterministic = outcome.engine == "deterministic"
-                why = ("localmig bug: a deterministic test failed on a migration found sound" if deterministic
-                       else "the model's test still failed after the repair rounds")
-                done = "marked xfail" if keep_failing else "left out"
-                self.events(Notice(level="error" if deterministic else "warning",
-                                   message=f"{item.revision.id}: {done} {outcome.name} ({why})", hint=outcome.message or None))
+        known = item.rendered.expected().tests if item.rendered is not None else {}
+        wanted = ExpectedModule(revision=item.revision.id,
+                                tests={name: known.get(name, PlannedTest()) for name in _names(text)})
+        return self.run_modules({item.filename: (text, wanted)}).outcomes
 
     # ---- writing
 
@@ -374,36 +383,39 @@ class Session:
         """Write the items' modules and the shared files (conftest.py...); hand-edited files stay
         unless ``force`` (``force_shared`` decides for the shared files; default: as ``force``)."""
         shared = force if force_shared is None else force_shared
-        results = [self._write(self.out / relative, text, force=shared, dry_run=dry_run)
+        results = [write_file(self.out / relative, text, force=shared, dry_run=dry_run)
                    for relative, text in self.shared_files().items()]
         for item in items:
-            if item.plan.tests:
-                results.append(self._write(self.out / item.filename, item.module, force=force, dry_run=dry_run))
+            if item.plan.tests and item.module:
+                results.append(write_file(self.out / item.filename, item.module, force=force, dry_run=dry_run))
         return results
 
-    def _write(self, path: Path, text: str, *, force: bool, dry_run: bool) -> WriteResult:
-        shown = os.path.relpath(path, Path.cwd())
-        if path.exists() and path.read_text(encoding="utf-8", errors="replace") == text:
-            return WriteResult(path=shown, action="unchanged")
-        if path.name.endswith(".py") and file_status(path) in ("hand_edited", "not_generated") and not force:
-            return WriteResult(path=shown, action="kept_hand_edited")
-        if dry_run:
-            return WriteResult(path=shown, action="dry_run")
-        atomic_write(path, text)
-        return WriteResult(path=shown, action="written")
+
+def observation_findings(revision: str, observation: DataObservation | None, known: list[Finding]) -> list[Finding]:
+    """Findings from what rows went through: an upgrade or a downgrade that fails on rows, rows lost."""
+    if observation is None:
+        return []
+    found = []
+    if observation.upgrade_error:
+        found.append(Finding(revision=revision, kind="upgrade_fails_with_rows",
+                             message=f"upgrade with existing rows: {observation.upgrade_error}"))
+    known_downgrade = any(f.kind.startswith("downgrade") for f in known)
+    if observation.downgrade_error and not known_downgrade:
+        found.append(Finding(revision=revision, kind="downgrade_fails_with_rows",
+                             message=f"downgrade with existing rows: {observation.downgrade_error}"))
+    if observation.downgrade_lost:
+        found.append(Finding(revision=revision, kind="downgrade_loses_rows",
+                             message="downgrade does not give back the rows that existed before the upgrade",
+                             details=observation.downgrade_lost))
+    return found
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def _names(text: str) -> list[str]:
+    """The test functions defined at the top of a module's text (the tests verification expects)."""
+    import ast
+
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+        tree = ast.parse(text)
+    except SyntaxError:
+        return []
+    return [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")]

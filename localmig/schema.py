@@ -292,7 +292,7 @@ def _table_changes(table: str, old: TableInfo, new: TableInfo) -> list[SchemaCha
                 if getattr(before, attribute) != getattr(after, attribute):
                     changes.append(
                         SchemaChange(
-                            kind=kind,  # type: ignore[arg-type]
+                            kind=kind,
                             table=table,
                             name=column,
                             before=getattr(before, attribute),
@@ -313,9 +313,9 @@ def _table_changes(table: str, old: TableInfo, new: TableInfo) -> list[SchemaCha
             if olds.get(key) == news.get(key):
                 continue
             if key in olds:
-                changes.append(SchemaChange(kind=f"drop_{kind}", table=table, name=key, before=olds[key]))  # type: ignore[arg-type]
+                changes.append(SchemaChange(kind=f"drop_{kind}", table=table, name=key, before=olds[key]))
             if key in news:
-                changes.append(SchemaChange(kind=f"add_{kind}", table=table, name=key, after=news[key]))  # type: ignore[arg-type]
+                changes.append(SchemaChange(kind=f"add_{kind}", table=table, name=key, after=news[key]))
     return changes
 
 
@@ -323,9 +323,9 @@ def _named_changes(kind: str, before: dict[str, Any], after: dict[str, Any]) -> 
     changes = []
     for name in sorted(set(before) | set(after)):
         if name not in before:
-            changes.append(SchemaChange(kind=f"add_{kind}", table=name, after=after[name]))  # type: ignore[arg-type]
+            changes.append(SchemaChange(kind=f"add_{kind}", table=name, after=after[name]))
         elif name not in after:
-            changes.append(SchemaChange(kind=f"drop_{kind}", table=name, before=before[name]))  # type: ignore[arg-type]
+            changes.append(SchemaChange(kind=f"drop_{kind}", table=name, before=before[name]))
         elif before[name] != after[name]:
-            changes.append(SchemaChange(kind=f"alter_{kind}", table=name, before=before[name], after=after[name]))  # type: ignore[arg-type]
+            changes.append(SchemaChange(kind=f"alter_{kind}", table=name, before=before[name], after=after[name]))
     return changes

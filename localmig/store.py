@@ -102,7 +102,9 @@ class Store:
         for field in ("options", "messages", "errors"):
             row[field] = json.dumps(row[field])
         with self.engine.begin() as connection:
-            exchange.id = connection.execute(sa.insert(exchanges).values(**row)).inserted_primary_key[0]
+            inserted = connection.execute(sa.insert(exchanges).values(**row)).inserted_primary_key
+        assert inserted is not None
+        exchange.id = int(inserted[0])
         return exchange.id
 
     def update(self, exchange_id: int, *, errors: list[str] | None = None, outcome: str | None = None) -> None:

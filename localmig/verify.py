@@ -1,9 +1,10 @@
 """Run generated tests with pytest, in a subprocess of the user's Python, before anyone sees them.
 
 The suite is staged in a temporary folder (never in the user's tree) and pointed at the project
-through the conftest's ``--migration-project-root`` option. Each failing test is classified: a
-*migration defect* when a finding of the capture explains it (e.g. a downgrade test of a
-revision whose downgrade raises), else a *test defect*.
+through the conftest's ``--migration-project-root`` option. pytest runs from the project root
+(relative paths in the project's configuration keep working) without that folder first on
+``sys.path``, so a package of the project named like a standard module (``logging/``) cannot
+shadow it. Every expected test gets an outcome (see :mod:`localmig.outcomes`).
 """
 
 from __future__ import annotations
@@ -16,52 +17,25 @@ import threading
 import time
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
-from typing import Literal
 
-from pydantic import BaseModel, Field
-
-from .capture import FINDING_ASPECTS, Finding
+from .capture import Finding
 from .errors import Cancelled, VerifyError
-from .plan import Aspect, Engine, TestPlan
+from .outcomes import ExpectedModule, Outcome, TestOutcome, VerificationResult, classify
 
-Outcome = Literal["passed", "failed", "error", "skipped"]
-Verdict = Literal["passed", "migration_defect", "test_defect"]
-
-
-class TestOutcome(BaseModel):
-    """What happened to one generated test, and what localmig makes of it."""
-
-    __test__ = False
-
-    revision: str
-    name: str
-    aspect: Aspect | None = None
-    engine: Engine | None = None
-    outcome: Outcome
-    message: str = ""
-    output: str = Field("", description="pytest's report of the failure (bounded).")
-    verdict: Verdict = "passed"
-    finding: str | None = Field(None, description="The finding that explains the failure, if any.")
-
-
-class VerificationResult(BaseModel):
-    outcomes: list[TestOutcome] = Field(default_factory=list)
-    duration: float = 0.0
-    returncode: int = 0
-
-    def for_revision(self, revision: str) -> list[TestOutcome]:
-        return [o for o in self.outcomes if o.revision == revision]
-
-    def count(self, verdict: Verdict) -> int:
-        return sum(1 for o in self.outcomes if o.verdict == verdict)
+# ``python -c``: no script folder and no current folder first on sys.path (what -P does on 3.11+).
+_BOOT = """import sys
+if sys.path and sys.path[0] in ("", "."):
+    del sys.path[0]
+import pytest
+sys.exit(pytest.main(sys.argv[1:]))
+"""
 
 
 def run_suite(
     files: dict[str, str],
-    modules: dict[str, str],
+    expected: dict[str, ExpectedModule],
     *,
     project_root: Path,
-    plans: dict[str, TestPlan],
     findings: list[Finding],
     db_url: str | None = None,
     timeout: float = 3600,
@@ -69,7 +43,7 @@ def run_suite(
 ) -> VerificationResult:
     """Stage ``files`` (relative path -> text), run pytest on them and classify every test.
 
-    ``modules`` maps each test module's file name to its revision.
+    ``expected`` maps each test module's file name to its revision and the tests it must report.
     """
     with tempfile.TemporaryDirectory(prefix="localmig-verify-") as folder:
         stage = Path(folder)
@@ -80,7 +54,7 @@ def run_suite(
         (stage / "pytest.ini").write_text("[pytest]\naddopts =\n", encoding="utf-8")
         report = stage / "report.xml"
         command = [
-            sys.executable, "-m", "pytest", str(stage), "-q", "-p", "no:cacheprovider",
+            sys.executable, "-c", _BOOT, str(stage), "-q", "-p", "no:cacheprovider", "--continue-on-collection-errors",
             "-c", str(stage / "pytest.ini"), "--rootdir", str(stage), "--confcutdir", str(stage),
             "--junitxml", str(report), "-o", "junit_family=xunit1",
             "--migration-project-root", str(project_root),
@@ -96,8 +70,8 @@ def run_suite(
         if not report.exists() or returncode in (3, 4):
             tail = "\n".join(output.strip().splitlines()[-15:])
             raise VerifyError(f"pytest could not run the generated suite (exit {returncode}):\n{tail}")
-        outcomes = _outcomes(report, modules, plans, findings)
-    return VerificationResult(outcomes=outcomes, duration=duration, returncode=returncode)
+        outcomes, errors = _outcomes(report, expected, findings)
+    return VerificationResult(outcomes=outcomes, duration=duration, returncode=returncode, collection_errors=errors)
 
 
 def _run_pytest(command: list[str], cwd: Path, environment: dict[str, str], timeout: float,
@@ -124,29 +98,41 @@ def _run_pytest(command: list[str], cwd: Path, environment: dict[str, str], time
         return returncode, output.read()
 
 
-def _outcomes(report: Path, modules: dict[str, str], plans: dict[str, TestPlan], findings: list[Finding]) -> list[TestOutcome]:
-    by_module = {Path(name).stem: revision for name, revision in modules.items()}
-    outcomes = []
+def _outcomes(report: Path, expected: dict[str, ExpectedModule],
+              findings: list[Finding]) -> tuple[list[TestOutcome], dict[str, str]]:
+    """An outcome for every expected test, in the expected order; a test pytest did not report
+    is ``not_run``, with the module's collection error when there was one."""
+    by_stem = {Path(name).stem: name for name in expected}
+    reported: dict[tuple[str, str], tuple[Outcome, str, str]] = {}
+    errors: dict[str, str] = {}
     for case in ElementTree.parse(report).iter("testcase"):
-        module = case.get("classname", "").rsplit(".", 1)[-1]
-        revision = by_module.get(module)
-        if revision is None:
+        classname = case.get("classname", "")
+        if not classname:  # a collection error: the case is named after the module
+            module = by_stem.get(case.get("name", "")) or by_stem.get(Path(case.get("file", "")).stem)
+            if module is not None:
+                errors[module] = _collection_error(case)
             continue
-        name = case.get("name", "")
-        test = next((t for t in plans[revision].tests if t.name == name), None) if revision in plans else None
-        outcome, message, output = _result(case)
-        result = TestOutcome(
-            revision=revision,
-            name=name,
-            aspect=test.aspect if test else None,
-            engine=test.engine if test else None,
-            outcome=outcome,
-            message=message,
-            output=output,
-        )
-        classify(result, [f for f in findings if f.revision == revision])
-        outcomes.append(result)
-    return outcomes
+        module = by_stem.get(classname.rsplit(".", 1)[-1])
+        if module is not None:
+            reported[(module, case.get("name", ""))] = _result(case)
+    outcomes = []
+    for module, plan in expected.items():
+        for name, test in plan.tests.items():
+            outcome, message, output = reported.get((module, name)) or (
+                "not_run", f"not run: {errors[module]}" if module in errors
+                else f"not run: pytest did not report {name} in {module}", "")
+            result = TestOutcome(revision=plan.revision, name=name, aspect=test.aspect, engine=test.engine,
+                                 outcome=outcome, message=message, output=output)
+            outcomes.append(classify(result, [f for f in findings if f.revision == plan.revision]))
+    return outcomes, errors
+
+
+def _collection_error(case: ElementTree.Element) -> str:
+    """The last line pytest gives for a module it could not collect (the exception)."""
+    element = case.find("error")
+    text = (element.text or "") if element is not None else ""
+    lines = [line[1:].strip() for line in text.splitlines() if line.startswith("E ")]
+    return (lines[-1] if lines else (element.get("message") if element is not None else "") or "collection failed")[:300]
 
 
 def _result(case: ElementTree.Element) -> tuple[Outcome, str, str]:
@@ -156,16 +142,3 @@ def _result(case: ElementTree.Element) -> tuple[Outcome, str, str]:
             text = (element.text or "").strip()
             return outcome, (element.get("message") or "").strip()[:500], text[-4000:]  # type: ignore[return-value]
     return "passed", "", ""
-
-
-def classify(result: TestOutcome, findings: list[Finding]) -> None:
-    """Set the verdict: passed, a migration defect (a finding explains it) or a test defect."""
-    if result.outcome in ("passed", "skipped"):
-        result.verdict = "passed"
-        return
-    for finding in findings:
-        if result.aspect in FINDING_ASPECTS[finding.kind]:
-            result.verdict = "migration_defect"
-            result.finding = finding.message
-            return
-    result.verdict = "test_defect"

@@ -6,7 +6,6 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-
 FindingKind = Literal[
     "upgrade_failed",
     "not_applied",

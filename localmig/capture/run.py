@@ -8,8 +8,8 @@ throwaway database that localmig creates (and drops) on a PostgreSQL server.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 from pydantic import BaseModel
 from sqlalchemy.engine import make_url
@@ -17,9 +17,12 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 
 from ..errors import CaptureError
 from ..harness import EnvironmentIgnoresURL, HarnessError, MigrationFailed, MigrationHistory
+from ..observe import DataObservation, observe
 from ..project import AlembicProject, RevisionInfo
 from ..schema import SchemaDiff, SchemaSnapshot
 from .findings import Finding
+from .logs import quiet_migrations
+
 
 class RevisionCapture(BaseModel):
     """What one revision's upgrade did, when it could be applied."""
@@ -78,7 +81,7 @@ class Capture:
         total = len(history.order)
         applied = iter(range(1, total + 1))
         history.on_upgraded = (lambda rev: progress("upgrade", rev, next(applied), total)) if progress else None
-        with _env_guard():
+        with _env_guard(), quiet_migrations():
             history.build()
             if progress:
                 progress("downgrade", "", 0, total)
@@ -157,7 +160,7 @@ class Capture:
                         details=left,
                     )
                 )
-            elif history.round_trips and (round_trip := self.round_trip_finding(revision)):
+            elif history.round_trips and (round_trip := self._round_trip_finding(revision)):
                 findings.append(round_trip)
         return findings
 
@@ -172,9 +175,19 @@ class Capture:
             return []
         return _undo_description(SchemaDiff.between(self._snapshot(before), self._snapshot(downgraded)))
 
+    def observe(self, revision: RevisionInfo, before: SchemaSnapshot, after: SchemaSnapshot,
+                touched: list[str]) -> DataObservation | None:
+        """Seed synthetic rows before ``revision``, run it, and record what became of them."""
+        with _env_guard(), quiet_migrations():
+            return observe(self.history, revision, before, after, touched)
+
     def round_trip_finding(self, revision: str) -> Finding | None:
         """Run the round trip (up, down, up) of one revision now, if the capture did not; its
         finding, if the second upgrade fails or gives another schema."""
+        with _env_guard(), quiet_migrations():
+            return self._round_trip_finding(revision)
+
+    def _round_trip_finding(self, revision: str) -> Finding | None:
         try:
             differs = self._round_trip_differs(revision)
         except MigrationFailed:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from .common import run_guarded
+from . import tui as tui_module
 from .batch import batch, check
+from .common import run_guarded
 from .generate import generate
 from .models import log, models, show_prompt
 from .scan import scan
-from . import tui as tui_module
 from .tui import tui
 
 

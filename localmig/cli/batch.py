@@ -7,14 +7,24 @@ import sys
 from pathlib import Path
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from ..batch import BatchOptions, BatchReport, now, run_batch
 from ..checks import run_check
 from ..errors import ExitCode
 from ..events import Event, Notice, RevisionProgress
-from ..pipeline import Session, SessionOptions, atomic_write
+from ..options import SessionOptions
+from ..pipeline import Session
+from ..write import atomic_write
 from .common import ProgressView, console, model_choice, model_options, out, project_options
 from .scan import print_findings
 
@@ -28,7 +38,7 @@ class BatchView(ProgressView):
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             TimeRemainingColumn(), console=console, transient=True, disable=quiet,
         )
-        self.revisions = None
+        self.revisions: TaskID | None = None
 
     def start_revisions(self, total: int) -> None:
         self.revisions = self.progress.add_task("revisions", total=total)
@@ -79,7 +89,7 @@ def batch(path: Path, db_url: str | None, builtin_env: bool, metadata: str | Non
     session_options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, out=out_dir)
     report = None
     try:
-        with BatchView(quiet) as view, Session(session_options, view) as session:
+        with BatchView(quiet) as view, Session.open(session_options, view) as session:
             session.use_model(choice)
             report = BatchReport(project=str(session.project.root), started_at=now())
             view.start_revisions(len(session.revisions))
@@ -137,7 +147,7 @@ def check(path: Path, db_url: str | None, builtin_env: bool, metadata: str | Non
     --allow-findings); 2 usage or configuration error; 3 not a usable Alembic project.
     """
     options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, out=out_dir)
-    with ProgressView(quiet=as_json) as view, Session(options, view) as session:
+    with ProgressView(quiet=as_json) as view, Session.open(options, view) as session:
         result = run_check(session, allow_findings=allow_findings)
     if as_json:
         out.print_json(json.dumps({"ok": result.ok, **result.model_dump(mode="json", exclude={"outcomes"}),

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
@@ -15,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 
 from ..errors import ExitCode, LocalmigError
 from ..events import CaptureProgress, Event, ModelToken, Notice, RevisionProgress, VerifyProgress
-from ..pipeline import ModelChoice
+from ..options import ModelChoice
 
 console = Console(stderr=True, highlight=False)
 out = Console(highlight=False, soft_wrap=True)
@@ -88,6 +89,9 @@ def run_guarded(command: click.Command) -> None:
         sys.exit(ExitCode.PROBLEMS)
 
 
+View = TypeVar("View", bound="ProgressView")
+
+
 class ProgressView:
     """Shows pipeline events as Rich progress bars and messages (or nothing, when quiet)."""
 
@@ -101,11 +105,11 @@ class ProgressView:
         self.notices: list[Notice] = []
         self.tokens = 0
 
-    def __enter__(self) -> ProgressView:
+    def __enter__(self: View) -> View:
         self.progress.__enter__()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, *exc: Any) -> None:
         self.progress.__exit__(*exc)
 
     def _task(self, key: str, description: str, total: int | None) -> Any:

@@ -10,7 +10,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import ExitCode
-from ..pipeline import Session, SessionOptions
+from ..options import SessionOptions
+from ..pipeline import Session
 from .common import ProgressView, model_choice, model_options, out, project_options
 from .scan import print_findings
 
@@ -35,7 +36,7 @@ def generate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | 
         raise click.UsageError("give --rev or --all, not both")
     choice = model_choice(**model)  # type: ignore[arg-type]
     options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, out=out_dir)
-    with ProgressView(quiet=quiet) as view, Session(options, view) as session:
+    with ProgressView(quiet=quiet) as view, Session.open(options, view) as session:
         session.use_model(choice)
         model_label, skipped = session.model_label, session.model_skipped
         items = session.generate(session.select(list(revisions)))
@@ -47,7 +48,7 @@ def generate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | 
         by_engine = [sum(1 for t in item.plan.tests if t.engine == e) for e in ("deterministic", "model")]
         table.add_row(
             item.revision.id, str(by_engine[0]),
-            f"[red]error[/]" if item.model_error else str(by_engine[1]), str(item.count("passed")),
+            "[red]error[/]" if item.model_error else str(by_engine[1]), str(item.count("passed")),
             f"[yellow]{item.count('migration_defect')}[/]" if item.count("migration_defect") else "0",
             f"[red]{len(item.dropped)}[/]" if item.dropped else "0",
         )

@@ -10,7 +10,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..config import load_settings
-from ..pipeline import ModelChoice, Session, SessionOptions
+from ..options import ModelChoice, SessionOptions
+from ..pipeline import Session
 from ..project import locate
 from ..store import Store
 from .common import ProgressView, out, project_options
@@ -64,13 +65,12 @@ def show_prompt(path: Path, db_url: str | None, builtin_env: bool, metadata: str
                 model_name: str | None, config_file: Path | None, prompts_dir: Path | None, hint: str, as_json: bool) -> None:
     """Print exactly what would be sent to the model for one revision (nothing is sent)."""
     options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata)
-    with ProgressView(quiet=True) as view, Session(options, view) as session:
+    with ProgressView(quiet=True) as view, Session.open(options, view) as session:
         layer = session.use_model(ModelChoice(mode="require", model=model_name, config=config_file,
                                               prompts=prompts_dir, replay_only=True))
-        item = session.plan(session.project.revision(revision))
+        item = session.plan(session.project.revision(revision), hint=hint)
         if item.diff is None:
             raise click.ClickException(f"{item.revision.id} could not be applied, so there is nothing to send")
-        item.hint = hint
         conversation = session.context_for(item)
     assert layer is not None
     engine = layer.engine

@@ -9,8 +9,9 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from ..pipeline import Session, SessionOptions
-from .common import ProgressView, console, out, project_options
+from ..options import SessionOptions
+from ..pipeline import Session
+from .common import ProgressView, out, project_options
 
 
 @click.command()
@@ -24,7 +25,7 @@ def scan(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None
     """Run the history on a scratch database and report revisions and findings."""
     options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, out=out_dir,
                              round_trips=round_trips)
-    with ProgressView(quiet=as_json) as view, Session(options, view) as session:
+    with ProgressView(quiet=as_json) as view, Session.open(options, view) as session:
         if as_json:
             out.print_json(json.dumps(scan_document(session)))
         else:
@@ -42,7 +43,7 @@ def scan_document(session: Session) -> dict:
                 **revision.model_dump(mode="json"),
                 "tests": session.status(revision),
                 "applied": capture.captures[revision.id].applied,
-                "changes": capture.captures[revision.id].diff.describe() if capture.captures[revision.id].diff else [],
+                "changes": diff.describe() if (diff := capture.captures[revision.id].diff) else [],
             }
             for revision in capture.revisions
         ],

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..pipeline import SessionOptions
+from ..options import SessionOptions
 from .common import project_options
 
 

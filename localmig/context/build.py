@@ -11,6 +11,7 @@ from ..project import RevisionInfo
 from ..schema import SchemaDiff, SchemaSnapshot
 from .redact import redact_finding, redact_source
 
+
 class ModelContext(BaseModel):
     """Everything a model may see about one revision (and nothing else)."""
 

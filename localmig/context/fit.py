@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 from ..errors import PromptTooLarge
 from .build import ModelContext
+
 
 def estimate_tokens(text: str) -> int:
     """A conservative token estimate (code tokenises at roughly 3.5 characters per token)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import re
+from typing import Any
 
 SCHEMA_CALLS = {
     "Column", "create_table", "add_column", "drop_column", "alter_column", "create_index", "drop_index",
@@ -83,7 +84,7 @@ class _Redactor(ast.NodeTransformer):
         finally:
             self.mode.pop()
 
-    def _sql_text(self, node: ast.AST) -> ast.AST:
+    def _sql_text(self, node: ast.AST) -> Any:
         """SQL text (a string, an f-string or a concatenation): its literals become :str_N / :num_N."""
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             return ast.copy_location(ast.Constant(redact_sql(node.value, self.counter)), node)
@@ -110,21 +111,21 @@ class _Redactor(ast.NodeTransformer):
         node.values = [self.visit(value) for value in node.values]
         return node
 
-    def _kept(self, node: ast.AST) -> ast.AST:
+    def _kept(self, node: ast.AST) -> Any:
         self.mode.append("keep")
         try:
             return self.visit(node)
         finally:
             self.mode.pop()
 
-    def _rows(self, node: ast.AST) -> ast.AST:
+    def _rows(self, node: ast.AST) -> Any:
         """bulk_insert rows: keep the dict keys (column names), redact the values."""
         for child in ast.walk(node):
             if isinstance(child, ast.Dict):
                 child.values = [self._placeholder(v) if isinstance(v, ast.Constant) else self.visit(v) for v in child.values]
         return node
 
-    def _placeholder(self, node: ast.Constant) -> ast.AST:
+    def _placeholder(self, node: ast.Constant) -> Any:
         if node.value is None or isinstance(node.value, bool):
             return node
         self.counter[0] += 1

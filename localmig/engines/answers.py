@@ -169,7 +169,8 @@ def check_body(tree: ast.Module, before: SchemaSnapshot, after: SchemaSnapshot) 
 
 
 def _check_call(node: ast.Call, tables: dict, columns: dict[str, set[str]]) -> list[str]:
-    problems = []
+    problems: list[str] = []
+    assert isinstance(node.func, ast.Attribute)
     name = node.func.attr
     first = node.args[0] if node.args else None
     table = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
@@ -179,13 +180,13 @@ def _check_call(node: ast.Call, tables: dict, columns: dict[str, set[str]]) -> l
         known = columns[table]
         if name == "column" and len(node.args) > 1 and isinstance(node.args[1], ast.Constant):
             if node.args[1].value not in known:
-                problems.append(f"column {table}.{node.args[1].value} does not exist (columns: {', '.join(sorted(known))})")
+                problems.append(f"column {table}.{node.args[1].value!s} does not exist (columns: {', '.join(sorted(known))})")
         if name == "insert" and len(node.args) > 1:
             for row in ast.walk(node.args[1]):
                 if isinstance(row, ast.Dict):
                     for key in row.keys:
                         if isinstance(key, ast.Constant) and key.value not in known:
-                            problems.append(f"column {table}.{key.value} does not exist (columns: {', '.join(sorted(known))})")
+                            problems.append(f"column {table}.{key.value!s} does not exist (columns: {', '.join(sorted(known))})")
     if name == "execute" and table is not None:
         for referenced in SQL_TABLE.findall(table):
             if referenced not in tables:

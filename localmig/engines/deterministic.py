@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 
-from ..plan import TestCase, TestPlan
 from ..observe import DataObservation
-from .literals import literal
+from ..plan import TestCase, TestPlan
 from ..project import RevisionInfo
 from ..schema import SchemaChange, SchemaDiff, SchemaSnapshot
+from .literals import literal
 
 AFTER = "schema = migrations.schema_after(REVISION)"
 DOWNGRADED = "schema = migrations.schema_after_downgrade(REVISION)"
@@ -68,7 +68,7 @@ class _PlanBuilder:
         while unique in taken:
             unique, n = f"{name[:80]}_{n}", n + 1
         self.plan.tests.append(
-            TestCase(name=unique, aspect=aspect, docstring=docstring, body="\n".join(lines))  # type: ignore[arg-type]
+            TestCase(name=unique, aspect=aspect, docstring=docstring, body="\n".join(lines))
         )
 
     def need(self, imports: set[str]) -> None:

@@ -7,6 +7,7 @@ import decimal
 import uuid
 from typing import Any
 
+
 def literal(value: Any) -> tuple[str, set[str]]:
     """Python source for ``value`` and the imports it needs."""
     if isinstance(value, (datetime.datetime, datetime.date, datetime.time, datetime.timedelta)):

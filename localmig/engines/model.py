@@ -13,20 +13,20 @@ import ast
 import hashlib
 import json
 import textwrap
-import threading
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
+from ..cancel import CancelToken
 from ..config import ModelProfile
 from ..context import ModelContext, estimate_tokens, fit, redact_failure
 from ..errors import AnswerInvalid, CacheMiss
 from ..events import EventSink, ModelToken, RevisionProgress, ignore
+from ..outcomes import TestOutcome
 from ..plan import TestPlan
 from ..prompts import PromptSet
 from ..schema import SchemaSnapshot
 from ..store import Exchange, Store, cache_key
-from ..verify import TestOutcome
 from .answers import ALLOWED_MODULES, FIXTURE_API, MAX_TESTS, answer_schema, check_answer
 
 if TYPE_CHECKING:
@@ -52,9 +52,8 @@ class ModelEngine:
     """Asks a model for tests and brings its answers into shape."""
 
     def __init__(self, model: OllamaModel | None, profile: ModelProfile, prompts: PromptSet, store: Store, *,
-                 replay_only: bool = False, events: EventSink = ignore, cancel: threading.Event | None = None) -> None:
+                 replay_only: bool = False, events: EventSink = ignore) -> None:
         self.model = model
-        self.cancel = cancel
         self.profile = profile
         self.prompts = prompts
         self.store = store
@@ -91,7 +90,7 @@ class ModelEngine:
 
     # ---- asking
 
-    def ask(self, conversation: Conversation, purpose: str) -> str:
+    def ask(self, conversation: Conversation, purpose: str, cancel: CancelToken | None = None) -> str:
         """The answer to the conversation so far: from the cache, else from the model. Logged."""
         options = self.profile.options.model_dump(exclude_none=True)
         sent = self._within_budget(conversation.messages)
@@ -114,7 +113,7 @@ class ModelEngine:
             self.events(RevisionProgress(revision=conversation.revision, stage="model" if purpose == "generate" else "repairing"))
             reply = self.model.chat(sent, self.schema,
                                     lambda text: self.events(ModelToken(revision=conversation.revision, text=text)),
-                                    cancel=self.cancel)
+                                    cancel=cancel)
             exchange.answer, exchange.prompt_tokens, exchange.answer_tokens, exchange.seconds = (
                 reply.content, reply.prompt_tokens, reply.answer_tokens, reply.seconds)
             self.store.remember(key, self.profile.model, reply.content)
@@ -136,11 +135,11 @@ class ModelEngine:
         return messages[:2] + messages[-2:]
 
     def propose(self, conversation: Conversation, before: SchemaSnapshot, after: SchemaSnapshot,
-                existing: list[str], purpose: str = "generate") -> TestPlan:
+                existing: list[str], purpose: str = "generate", cancel: CancelToken | None = None) -> TestPlan:
         """Ask until the answer validates, at most ``repair_rounds`` repairs; AnswerInvalid after that."""
         errors: list[str] = []
         for attempt in range(self.profile.repair_rounds + 1):
-            answer = self.ask(conversation, purpose if attempt == 0 else "repair_answer")
+            answer = self.ask(conversation, purpose if attempt == 0 else "repair_answer", cancel)
             plan, errors = check_answer(answer, conversation.revision, before, after, existing)
             if errors and conversation.cut_off:
                 errors.insert(0, f"the answer was cut off at {self.profile.options.num_predict} tokens: "
@@ -159,7 +158,7 @@ class ModelEngine:
         )
 
     def repair(self, conversation: Conversation, failures: list[TestOutcome], before: SchemaSnapshot,
-               after: SchemaSnapshot, existing: list[str]) -> TestPlan:
+               after: SchemaSnapshot, existing: list[str], cancel: CancelToken | None = None) -> TestPlan:
         """Send the failing tests' pytest output back; a new (validated) set of model tests."""
         conversation.rounds += 1
         known = conversation.context.names() | _answer_literals(conversation.messages)
@@ -167,7 +166,7 @@ class ModelEngine:
         conversation.messages = conversation.messages + [
             {"role": "user", "content": self.prompts.render("repair_tests", failures=report)}
         ]
-        return self.propose(conversation, before, after, existing, purpose="repair_tests")
+        return self.propose(conversation, before, after, existing, purpose="repair_tests", cancel=cancel)
 
 
 def _answer_literals(messages: list[dict[str, str]]) -> set[str]:

@@ -19,6 +19,7 @@ from ..schema import SchemaSnapshot
 from .mining import source_assignments, source_literals
 from .seeds import seed_rows
 
+
 class DataObservation(BaseModel):
     """Rows seeded before a revision and what they looked like after its upgrade and downgrade."""
 

@@ -67,8 +67,8 @@ def _rows_for(table: TableInfo, seeds: dict[str, list[dict[str, Any]]], *, edge:
     references: dict[str, list[Any] | None] = {}
     for fk in table.foreign_keys:
         parent = seeds.get(_target(fk))
-        for column, referred in zip(fk.columns, fk.referred_columns):
-            references[column] = [row.get(referred) for row in parent] if parent else None
+        for own, referred in zip(fk.columns, fk.referred_columns):
+            references[own] = [row.get(referred) for row in parent] if parent else None
     keys = set(table.primary_key.columns) | set(references)
     for unique in table.unique_constraints:
         keys |= set(unique.columns)

@@ -18,12 +18,12 @@ from textual.signal import Signal
 from ..config import Settings
 from ..errors import LocalmigError
 from ..events import Notice, RevisionProgress, VerifyProgress
-from ..pipeline import ModelChoice
+from ..options import ModelChoice
 from ..project import RevisionInfo
 from . import messages as m
 from .bindings import bindings, check_keymap
-from .models import OFF, ModelCommands
 from .decisions import Decisions
+from .models import OFF, ModelCommands
 from .runner import Runner, SessionFactory
 from .screens.help import HelpScreen
 from .screens.modals import Confirm, ErrorModal, ModelPicker, quit_confirm

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from ..config import load_settings
 from ..errors import LocalmigError
-from ..pipeline import Session, SessionOptions
+from ..options import SessionOptions
+from ..pipeline import Session
 from ..project import locate
 from .app import LocalmigApp
 from .runner import SessionFactory
@@ -27,6 +28,6 @@ def create_app(options: SessionOptions, *, config: Path | None = None, model: st
     except LocalmigError as problem:
         error = problem
     chosen = None if no_model or settings is None else (model or os.environ.get("LOCALMIG_MODEL") or settings.default)
-    factory = session_factory or (lambda events: Session(options, events))
+    factory = session_factory or (lambda events: Session.open(options, events))
     name = (root or Path(options.path).resolve()).name
     return LocalmigApp(factory, settings, model=chosen, prompts=prompts, project=name, startup_error=error, theme=theme)

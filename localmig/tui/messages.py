@@ -5,7 +5,8 @@ from __future__ import annotations
 from textual.message import Message
 
 from ..events import Event
-from ..pipeline import ReviewItem, Session, WriteResult
+from ..items import ReviewItem, WriteResult
+from ..pipeline import Session
 from ..verify import TestOutcome
 
 

@@ -12,18 +12,32 @@ from __future__ import annotations
 import os
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from textual import work
 
+from ..cancel import CancelToken
 from ..errors import Cancelled as SessionCancelled
 from ..errors import LocalmigError
 from ..events import Event
-from ..pipeline import ModelChoice, ReviewItem, Session
+from ..items import ReviewItem
+from ..options import ModelChoice
+from ..pipeline import Session
 from ..project import RevisionInfo
-from .messages import JobFinished, JobsDone, JobStarted, ModelFailed, NeedsConfirm, PipelineEvent, Reran, SessionFailed, SessionReady, Written
+from .messages import (
+    JobFinished,
+    JobsDone,
+    JobStarted,
+    ModelFailed,
+    NeedsConfirm,
+    PipelineEvent,
+    Reran,
+    SessionFailed,
+    SessionReady,
+    Written,
+)
 
 SessionFactory = Callable[[Callable[[Event], None]], Session]
 ASK_FIRST = ("hand_edited", "not_generated")
@@ -54,6 +68,7 @@ class Runner:
         self._jobs_running = False
         self._jobs_epoch = 0
         self._jobs_local = threading.local()
+        self._token = CancelToken()  # the running job's; replaced for each job
 
     # ---- the event sink, called on worker threads
 
@@ -84,8 +99,7 @@ class Runner:
             self._jobs_epoch += 1
             dropped = [job.revision.id for job in self._jobs]
             self._jobs.clear()
-        if self.session is not None:
-            self.session.cancel.set()
+        self._token.cancel()
         return dropped
 
     # ---- loading
@@ -137,13 +151,13 @@ class Runner:
                 if job.epoch != self._jobs_epoch:
                     raise Cancelled()
                 assert self.session is not None
-                self.session.cancel.clear()
+                self._token = token = CancelToken()
                 self.post_message(JobStarted(revision))  # type: ignore[attr-defined]
                 choice = self.model_choice()
                 if choice != applied:
                     applied = choice
                     self._use_model(choice)
-                items = self.session.generate([job.revision], {revision: job.hint} if job.hint else None)
+                items = self.session.generate([job.revision], {revision: job.hint} if job.hint else None, cancel=token)
             except (Cancelled, SessionCancelled):
                 self.post_message(JobFinished(revision, cancelled=True))  # type: ignore[attr-defined]
             except Exception as error:

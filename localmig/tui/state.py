@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ..pipeline import ReviewItem, WriteResult
+from ..items import ReviewItem, WriteResult
 from ..verify import TestOutcome
 
 Decision = Literal["accepted", "rejected"]

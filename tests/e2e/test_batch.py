@@ -233,4 +233,4 @@ def test_check_exit_codes_on_a_clean_a_stale_and_a_broken_project(tmp_path):
 def test_the_report_schema_file_is_the_one_the_code_writes():
     from localmig.batch import BatchReport
 
-    assert SCHEMA == BatchReport.model_json_schema()
+    assert BatchReport.model_json_schema() == SCHEMA

@@ -9,8 +9,20 @@ from localmig.errors import ExitCode
 from localmig.prompts import PromptSet
 from localmig.render import read_header
 from tests.e2e.test_model_scripted import (
-    DATA_REV, MODEL, PASSING_BODY, answer, clean_environment, cli_generate, copy_demo, demo, engine_on, generate, logged,
-    model_test, propose, write_config,
+    DATA_REV,
+    MODEL,
+    PASSING_BODY,
+    answer,
+    clean_environment,
+    cli_generate,
+    copy_demo,
+    demo,
+    engine_on,
+    generate,
+    logged,
+    model_test,
+    propose,
+    write_config,
 )
 from tests.ollama_servers import ScriptedOllama
 

@@ -99,7 +99,7 @@ def sent(server: ScriptedOllama) -> list[list[dict]]:
 
 def generate(root: Path, config: Path, revision: str, *, mode: str = "auto", events: list | None = None, **choice):
     """``Session.generate`` for one revision with the model layer, written to disk."""
-    with Session(SessionOptions(path=root), (events if events is not None else []).append) as session:
+    with Session.open(SessionOptions(path=root), (events if events is not None else []).append) as session:
         session.use_model(ModelChoice(mode=mode, config=config, **choice))
         items = session.generate(session.select([revision]))
         session.write(items)
@@ -128,7 +128,7 @@ def logged(root: Path):
 def demo(tmp_path_factory):
     """The demo captured once; ``demo.plan(rev)`` gives (item, before, after) per revision."""
     root = copy_demo(tmp_path_factory.mktemp("captured"))
-    with Session(SessionOptions(path=root)) as session:
+    with Session.open(SessionOptions(path=root)) as session:
         plans: dict[str, tuple] = {}
 
         def plan(revision: str):
@@ -446,7 +446,7 @@ def test_auto_mode_writes_the_deterministic_tests_and_says_prominently_the_model
     assert "The model layer was skipped: only deterministic tests were written" in result.stdout
     assert "generated tests (no model)" in result.stdout
     reason = f"does not have the model {MODEL}" if case == "missing-model" else f"Ollama is not reachable at {host}"
-    assert f"model layer skipped: " in result.stderr and reason in result.stderr
+    assert "model layer skipped: " in result.stderr and reason in result.stderr
     if case == "missing-model":
         assert f"run `ollama pull {MODEL}`" in result.stderr
     [module] = (root / "tests" / "migrations").glob(f"test_{DATA_REV}_*.py")

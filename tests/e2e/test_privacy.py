@@ -25,7 +25,16 @@ from localmig.errors import ExitCode
 from localmig.llm import check_host
 from tests.conftest import run_cli
 from tests.e2e.test_model_scripted import (
-    DATA_REV, MODEL, PASSING_BODY, answer, clean_environment, copy_demo, generate, model_test, sent, write_config,
+    DATA_REV,
+    MODEL,
+    PASSING_BODY,
+    answer,
+    clean_environment,
+    copy_demo,
+    generate,
+    model_test,
+    sent,
+    write_config,
 )
 from tests.ollama_servers import ScriptedOllama
 

@@ -30,7 +30,7 @@ def scratch_free(text: str | None) -> str | None:
 def cli_words(path) -> LocalmigError:
     """The error the CLI reports for this project (the same pipeline call)."""
     with pytest.raises(LocalmigError) as raised:
-        Session(SessionOptions(path=path))
+        Session.open(SessionOptions(path=path))
     return raised.value
 
 

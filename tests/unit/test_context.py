@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from localmig.context import (
-    ModelContext, estimate_tokens, fit, redact_failure, redact_finding, redact_source, redact_sql,
+    ModelContext,
+    estimate_tokens,
+    fit,
+    redact_failure,
+    redact_finding,
+    redact_source,
+    redact_sql,
 )
 from localmig.errors import ExitCode, PromptTooLarge
 from localmig.prompts import PromptSet

@@ -447,7 +447,7 @@ def test_env_that_ignores_the_url_is_stopped_before_it_migrates_anything(tmp_pat
     root = copy_example("env_ignores_url", tmp_path)
     history = MigrationHistory(load(root).config())
     try:
-        with pytest.raises(EnvironmentIgnoresURL, match="APP_DB_NEVER_USED.db"):
+        with pytest.raises(EnvironmentIgnoresURL, match=r"APP_DB_NEVER_USED\.db"):
             history.build()
     finally:
         history.close()

@@ -124,7 +124,7 @@ def test_the_model_refuses_a_remote_host_from_ollama_host_before_connecting(monk
     monkeypatch.setenv("OLLAMA_HOST", "example.com")
     settings = settings_for()
 
-    with pytest.raises(HostRefused, match="refusing to send schema context to example.com"):
+    with pytest.raises(HostRefused, match=r"refusing to send schema context to example\.com"):
         OllamaModel(settings.profile(), settings)
     assert no_network == []
 

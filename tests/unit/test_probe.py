@@ -10,11 +10,10 @@ import uuid
 
 import pytest
 
-from localmig.observe import mining
-from localmig.observe import seeds as seeding
 from localmig.capture import Capture
 from localmig.engines.literals import literal
-from localmig.observe import observe, seed_rows, source_literals, value_for
+from localmig.observe import mining, observe, seed_rows, source_literals, value_for
+from localmig.observe import seeds as seeding
 from localmig.project import load
 from localmig.schema import ColumnInfo, SchemaSnapshot
 from tests.conftest import DEMO, SCENARIOS

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from localmig.capture import FINDING_ASPECTS, Finding
+from localmig.outcomes import ExpectedModule, PlannedTest, TestOutcome, VerificationResult, classify
 from localmig.plan import TestCase, TestPlan
 from localmig.project import load
-from localmig.render import SuiteLayout, module_name, render_module, suite_files
-from localmig.verify import TestOutcome, VerificationResult, classify, run_suite
+from localmig.render import SuiteLayout, module_name, render_plan, suite_files
+from localmig.verify import run_suite
 
 
 def outcome(aspect, result="failed") -> TestOutcome:
@@ -21,14 +22,12 @@ def finding(kind: str) -> Finding:
 
 @pytest.mark.parametrize("result", ["passed", "skipped"])
 def test_passing_and_skipped_tests_pass(result):
-    test = outcome("downgrade", result)
-    classify(test, [finding("downgrade_failed")])
+    test = classify(outcome("downgrade", result), [finding("downgrade_failed")])
     assert test.verdict == "passed" and test.finding is None
 
 
 def test_failure_without_finding_is_a_test_defect():
-    test = outcome("upgrade")
-    classify(test, [])
+    test = classify(outcome("upgrade"), [])
     assert test.verdict == "test_defect" and test.finding is None
 
 
@@ -55,21 +54,18 @@ def test_failure_without_finding_is_a_test_defect():
     ],
 )
 def test_a_finding_explains_only_its_aspects(kind, aspect, verdict):
-    test = outcome(aspect)
-    classify(test, [finding(kind)])
+    test = classify(outcome(aspect), [finding(kind)])
     assert test.verdict == verdict
     assert test.finding == (f"{kind} here" if verdict == "migration_defect" else None)
 
 
 def test_errors_are_classified_like_failures():
-    test = outcome("downgrade", "error")
-    classify(test, [finding("multiple_heads"), finding("downgrade_failed")])
+    test = classify(outcome("downgrade", "error"), [finding("multiple_heads"), finding("downgrade_failed")])
     assert test.verdict == "migration_defect" and test.finding == "downgrade_failed here"
 
 
 def test_a_test_of_unknown_aspect_is_never_excused():
-    test = outcome(None)
-    classify(test, [finding(kind) for kind in FINDING_ASPECTS])
+    test = classify(outcome(None), [finding(kind) for kind in FINDING_ASPECTS])
     assert test.verdict == "test_defect"
 
 
@@ -96,7 +92,7 @@ def test_run_suite_stages_runs_and_classifies(project):
     root = project("failing_downgrade")
     loaded = load(root)
     out = root / "tests" / "migrations"
-    plans, files, modules = {}, dict(suite_files(SuiteLayout.for_project(loaded.settings, out))), {}
+    files, expected = dict(suite_files(SuiteLayout.for_project(loaded.settings, out))), {}
     bodies = {
         "fa1101a3b5c7": [
             ("test_creates_invoices", "upgrade", "assert 'invoices' in migrations.schema_after(REVISION)"),
@@ -111,11 +107,11 @@ def test_run_suite_stages_runs_and_classifies(project):
     for revision, tests in bodies.items():
         plan = TestPlan(revision=revision, tests=[TestCase(name=n, aspect=a, body=b) for n, a, b in tests])
         info = loaded.by_id[revision]
-        plans[revision] = plan
-        files[module_name(info)] = render_module(info, None, plan, dialect="sqlite")
-        modules[module_name(info)] = revision
+        rendered = render_plan(info, None, plan, dialect="sqlite")
+        files[module_name(info)] = rendered.text()
+        expected[module_name(info)] = rendered.expected()
     broken = Finding(revision="fa1102d9e1f3", kind="downgrade_failed", message="downgrade: no such column")
-    result = run_suite(files, modules, project_root=root, plans=plans, findings=[broken])
+    result = run_suite(files, expected, project_root=root, findings=[broken])
     verdicts = {(o.revision, o.name): (o.outcome, o.verdict, o.aspect) for o in result.outcomes}
     assert verdicts == {
         ("fa1101a3b5c7", "test_creates_invoices"): ("passed", "passed", "upgrade"),
@@ -130,3 +126,27 @@ def test_run_suite_stages_runs_and_classifies(project):
     assert result.returncode == 1 and result.duration > 0
     assert not (root / "tests").exists(), "verification must stage the suite outside the project"
     assert not list(root.rglob("*.db"))
+
+
+def test_every_expected_test_gets_an_outcome_even_when_its_module_does_not_import(project):
+    """A module that cannot be collected, and a test pytest never reports, are ``not_run``:
+    verification in which nothing ran is never a pass."""
+    root = project("linear")
+    loaded = load(root)
+    files = dict(suite_files(SuiteLayout.for_project(loaded.settings, root / "tests" / "migrations")))
+    first, second = loaded.revisions[0], loaded.revisions[1]
+    files[module_name(first)] = "import no_such_module_anywhere\n\n\ndef test_a(migrations):\n    pass\n"
+    files[module_name(second)] = "REVISION = 'x'\n\n\ndef test_b(migrations):\n    pass\n"
+    expected = {
+        module_name(first): ExpectedModule(revision=first.id, tests={"test_a": PlannedTest(aspect="upgrade")}),
+        module_name(second): ExpectedModule(revision=second.id, tests={
+            "test_b": PlannedTest(aspect="upgrade"), "test_missing": PlannedTest(aspect="upgrade")}),
+    }
+    result = run_suite(files, expected, project_root=root, findings=[])
+    verdicts = {o.name: (o.outcome, o.verdict) for o in result.outcomes}
+    assert verdicts == {"test_a": ("not_run", "not_run"), "test_b": ("passed", "passed"),
+                        "test_missing": ("not_run", "not_run")}
+    assert "no_such_module_anywhere" in result.collection_errors[module_name(first)]
+    not_collected = next(o for o in result.outcomes if o.name == "test_a")
+    assert "no_such_module_anywhere" in not_collected.message
+    assert "did not report test_missing" in next(o for o in result.outcomes if o.name == "test_missing").message

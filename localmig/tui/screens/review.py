@@ -13,9 +13,9 @@ from textual.widgets import Footer, Header, Log, Static, TabbedContent, TabPane,
 
 from ...events import Event, ModelToken
 from ..bindings import bindings
+from ..editor import edit_externally
 from ..state import STATUS_WORDS, Entry
 from ..widgets.results import ResultsView
-from ..editor import edit_externally
 from .modals import HintModal
 
 REVIEW_ACTIONS = {"accept", "reject", "regenerate", "rerun", "edit", "open_editor", "next", "previous", "back", "tab"}
@@ -42,9 +42,8 @@ class ReviewScreen(Screen):
         with TabbedContent(id="tabs"):
             with TabPane("Results", id="tab-results"):
                 yield ResultsView(id="results")
-            with TabPane("Findings", id="tab-findings"):
-                with VerticalScroll(id="findings-scroll"):
-                    yield Static(id="findings")
+            with TabPane("Findings", id="tab-findings"), VerticalScroll(id="findings-scroll"):
+                yield Static(id="findings")
             with TabPane("Sent to the model", id="tab-prompt"):
                 yield Log(id="prompt", auto_scroll=False)
         yield Footer()
@@ -99,7 +98,7 @@ class ReviewScreen(Screen):
         if entry.edited:
             state += " · edited" + (", not re-run (t)" if entry.untested_edits else ", re-run")
         target = STATUS_WORDS.get(app.statuses.get(self.revision, "missing"), "")  # type: ignore[attr-defined]
-        model = entry.item.conversation and "model + deterministic" or "deterministic only"
+        model = (entry.item.conversation and "model + deterministic") or "deterministic only"
         self.query_one("#review-title", Static).update(
             f"[b]{self.revision}[/b]  {escape(entry.item.revision.message)}\n"
             f"{where}  ·  [b]{state}[/b]  ·  {entry.summary()}  ·  {model}  ·  file on disk: {target}"

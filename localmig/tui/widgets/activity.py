@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from rich.markup import escape
 from rich.text import Text
-
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Label, Log, ProgressBar, Static

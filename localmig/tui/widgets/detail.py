@@ -16,7 +16,7 @@ from ..state import STATUS_WORDS, Entry
 class DetailPane(VerticalScroll):
     """Revision facts, the schema diff summary, the findings, and the generated tests if any."""
 
-    def compose(self):  # type: ignore[override]
+    def compose(self):
         yield Static(id="detail-body")
 
     def say(self, text: str) -> None:

@@ -1,0 +1,32 @@
+"""What a session is asked to work on, and whether and how the model layer runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class SessionOptions(BaseModel):
+    """The project and how its history runs."""
+
+    path: Path = Field(description="alembic.ini, a project folder, or a versions folder.")
+    db_url: str | None = Field(None, description="A PostgreSQL server for scratch databases; SQLite if empty.")
+    builtin_env: bool = Field(False, description="Run on localmig's env.py instead of the project's.")
+    metadata: str | None = Field(None, description="module:attribute of a MetaData, for the built-in env.")
+    out: Path | None = Field(None, description="Where the suite goes; default <project>/tests/migrations.")
+    round_trips: bool = Field(False, description="Run every round trip (up, down, up) during the capture; "
+                                                 "else only where a generated round-trip test fails.")
+
+
+class ModelChoice(BaseModel):
+    """Whether and how the model layer runs."""
+
+    mode: Literal["auto", "require", "off"] = Field(
+        "auto", description="auto: use the model if Ollama answers, else go on without it; require: fail; off: never."
+    )
+    model: str | None = Field(None, description="A models.yaml profile name or a raw Ollama tag.")
+    config: Path | None = Field(None, description="models.yaml to use instead of the usual look-up.")
+    prompts: Path | None = Field(None, description="A folder of prompt templates that override the packaged ones.")
+    replay_only: bool = Field(False, description="Answer only from the cache; a miss is an error.")

@@ -1,0 +1,80 @@
+"""What became of each planned test when it ran, and what localmig makes of it.
+
+Every planned test gets an outcome: one that pytest never reported (its module did not import,
+collection failed, the name is not in the module) is ``not_run``, a verification failure of its
+own, never "passed". A failing test is a *migration defect* when a finding of the capture
+explains it (a downgrade test of a revision whose downgrade raises), else a *test defect*.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from .capture import FINDING_ASPECTS, Finding
+from .plan import Aspect, Engine
+
+Outcome = Literal["passed", "failed", "error", "skipped", "not_run"]
+Verdict = Literal["passed", "migration_defect", "test_defect", "not_run"]
+
+
+class PlannedTest(BaseModel):
+    """What verification needs to know of a test it expects: what it exercises and who wrote it."""
+
+    aspect: Aspect | None = None
+    engine: Engine | None = None
+
+
+class ExpectedModule(BaseModel):
+    """A test module handed to verification: its revision and the tests it must report."""
+
+    revision: str
+    tests: dict[str, PlannedTest] = Field(default_factory=dict)
+
+
+class TestOutcome(BaseModel):
+    """What happened to one generated test, and what localmig makes of it."""
+
+    __test__ = False
+
+    revision: str
+    name: str
+    aspect: Aspect | None = None
+    engine: Engine | None = None
+    outcome: Outcome
+    message: str = ""
+    output: str = Field("", description="pytest's report of the failure (bounded).")
+    verdict: Verdict = "passed"
+    finding: str | None = Field(None, description="The finding that explains the failure, if any.")
+
+
+class VerificationResult(BaseModel):
+    outcomes: list[TestOutcome] = Field(default_factory=list)
+    duration: float = 0.0
+    returncode: int = 0
+    collection_errors: dict[str, str] = Field(default_factory=dict, description="module file -> why it was not collected.")
+
+    def for_revision(self, revision: str) -> list[TestOutcome]:
+        return [o for o in self.outcomes if o.revision == revision]
+
+    def count(self, verdict: Verdict) -> int:
+        return sum(1 for o in self.outcomes if o.verdict == verdict)
+
+    def reclassified(self, findings: list[Finding]) -> VerificationResult:
+        """The same outcomes with verdicts decided again against ``findings``."""
+        outcomes = [classify(o, [f for f in findings if f.revision == o.revision]) for o in self.outcomes]
+        return self.model_copy(update={"outcomes": outcomes})
+
+
+def classify(result: TestOutcome, findings: list[Finding]) -> TestOutcome:
+    """The outcome with its verdict: passed, not run, a migration defect (a finding explains it)
+    or a test defect."""
+    if result.outcome in ("passed", "skipped"):
+        return result.model_copy(update={"verdict": "passed", "finding": None})
+    if result.outcome == "not_run":
+        return result.model_copy(update={"verdict": "not_run", "finding": None})
+    for finding in findings:
+        if result.aspect in FINDING_ASPECTS[finding.kind]:
+            return result.model_copy(update={"verdict": "migration_defect", "finding": finding.message})
+    return result.model_copy(update={"verdict": "test_defect", "finding": None})
