@@ -96,11 +96,121 @@ class App:
 
 APPS: list[App] = [
     App(
+        name="zenml",
+        package="zenml",
+        version="0.98.0",
+        extras=("local",),  # sqlalchemy, sqlmodel and alembic are in the 'local' extra
+        script_location="zenml/zen_stores/migrations",
+        builtin_env=True,
+        postgres=False,
+        env={"ZENML_ANALYTICS_OPT_IN": "false", "ZENML_CONFIG_PATH": "{work}/zenml-config",
+             "AUTO_OPEN_DASHBOARD": "false"},
+        why="env.py builds a SqlZenStore from ZenML's GlobalConfiguration and migrates *that* database "
+            "(the default local store under the ZenML config folder), ignoring sqlalchemy.url and "
+            "config.attributes: needs --builtin-env. SQLModel.metadata has no naming convention, so no "
+            "--metadata. ZenML supports SQLite and MySQL, not PostgreSQL. Its first revision (alembic_start) "
+            "creates the schema; later revision ids are dotted release numbers (0.21.0, ...).",
+    ),
+    App(
+        name="neutron",
+        package="neutron",
+        version="29.0.0",
+        script_location="neutron/db/migration/alembic_migrations",
+        version_locations=("neutron/db/migration/alembic_migrations/versions",),
+        recursive_versions=True,
+        builtin_env=True,
+        why="env.py reads config.neutron_config (an oslo.config object that only neutron-db-manage sets on "
+            "the Alembic Config) and connects to neutron_config.database.connection: needs --builtin-env. "
+            "BASEV2.metadata (neutron_lib) has no naming convention. The revisions live in one folder per "
+            "release, each with expand/ and contract/ sub-folders (branch labels expand/contract, two "
+            "heads), hence recursive_version_locations. The first revision (kilo_initial) builds the whole "
+            "Kilo schema from *_init_ops modules. Neutron supports MySQL and PostgreSQL; SQLite is run too "
+            "(its unit tests use it for models, not for migrations).",
+    ),
+    App(
+        name="ckan",
+        package="ckan",
+        version="2.12.0",
+        extras=("requirements",),  # the package's dependencies are in the 'requirements' extra
+        script_location="ckan/migration",
+        sqlite=False,
+        why="env.py builds its engine from sqlalchemy.url (engine_from_config), so the URL localmig hands over "
+            "is the one used: run as is (it ignores config.attributes['connection']). CKAN supports "
+            "PostgreSQL only (the history's raw SQL is PostgreSQL). Its first revision creates the tables.",
+    ),
+    App(
+        name="apache-superset",
+        package="apache-superset",
+        version="6.1.0",
+        script_location="superset/migrations",
+        builtin_env=True,
+        metadata="flask_appbuilder:Model.metadata",
+        env={"SUPERSET_SECRET_KEY": "localmig-bench-not-a-secret"},
+        why="env.py reads flask.current_app.config['SQLALCHEMY_DATABASE_URI'] (a Flask app context that only "
+            "`superset db upgrade` provides): needs --builtin-env, with Flask-AppBuilder's Model.metadata. "
+            "Superset 6.1 requires SQLAlchemy < 2 while localmig requires >= 2.0: installing localmig into the "
+            "venv replaces SQLAlchemy, and Superset's modules (imported by its revisions) no longer import.",
+    ),
+    App(
+        name="dagster",
+        package="dagster",
+        version="1.13.29",
+        script_location="dagster/_core/storage/alembic",
+        initial_schema="dagster._core.storage.runs.schema:RunStorageSqlMetadata",
+        why="env.py (dagster._core.storage.sql.run_migrations_online) only takes config.attributes"
+            "['connection'] and raises without it; localmig hands one over, so it runs as is. Dagster creates "
+            "its tables with create_all() of three MetaData (runs, event log, schedules) and stamps head; "
+            "almost every revision first checks whether its table exists and returns when it does not, so "
+            "on an empty database most of the history does nothing.",
+    ),
+    App(
+        name="zou",
+        package="zou",
+        version="1.0.97",
+        script_location="zou/migrations",
+        sqlite=False,
+        why="env.py uses flask.current_app when there is one and falls back to sqlalchemy.url (RuntimeError "
+            "outside an app context): run as is. Its first revision a1b2c3d4e5f6 squashes every pre-1.0 "
+            "migration into one huge create-everything revision with PostgreSQL types (JSONB, UUID): "
+            "PostgreSQL only.",
+    ),
+    App(
+        name="indico",
+        package="indico",
+        version="3.2.9",
+        script_location="indico/migrations",
+        builtin_env=True,
+        metadata="indico.core.db.sqlalchemy.core:db.metadata",
+        sqlite=False,
+        why="env.py sets sqlalchemy.url from flask.current_app.config (an Indico app context): needs "
+            "--builtin-env, with Indico's db.metadata for its naming convention. PostgreSQL only (schemas "
+            "such as events.events). The base revision f1eee7b4880a adds a table with a foreign key to "
+            "events.events: it expects the Indico 2.0 schema, which Indico creates with db.create_all() and "
+            "stamps; that schema is not in the package. Indico 3.2 pins SQLAlchemy 1.4.48 and alembic 1.10.4, "
+            "which localmig's install replaces.",
+    ),
+    App(
         name="jupyterhub",
         package="jupyterhub",
         version="6.1.1",
         script_location="jupyterhub/alembic",
-        why="env.py takes config.attributes['connection'] or sqlalchemy.url: run as is.",
+        builtin_env=True,
+        why="env.py takes config.attributes['connection'] but calls .connect() on it (it expects an Engine); "
+            "localmig hands a Connection, so the app's env.py fails before any revision runs (AttributeError, "
+            "reported as upgrade_failed of the empty base revision): --builtin-env. The base revision "
+            "19c0846f6344 is empty and stands for the 0.5 schema, which JupyterHub creates with "
+            "orm.Base.metadata.create_all() and stamps; that schema is not in the package (create_all of "
+            "today's orm is the head schema), so the history cannot run from an empty database.",
+    ),
+    App(
+        name="buildbot",
+        package="buildbot",
+        version="4.3.0",
+        script_location="buildbot/db/migrations",
+        why="env.py builds its engine from sqlalchemy.url: run as is. Only 9 revisions; the base 059 is an "
+            "empty placeholder for the schema that sqlalchemy-migrate built up to v3.4 (Buildbot creates new "
+            "databases with create_all() of buildbot.db.model and stamps head), so the history cannot run "
+            "from an empty database either.",
     ),
 ]
 
@@ -131,6 +241,13 @@ class Step:
     def tail(self, lines: int = 15) -> str:
         text = (self.stdout.rstrip() + "\n" + self.stderr.rstrip()).strip()
         return "\n".join(text.splitlines()[-lines:])
+
+    def error_line(self) -> str:
+        """The last exception line of its output (else its last line)."""
+        lines = (self.stdout + "\n" + self.stderr).splitlines()
+        errors = [l.strip() for l in lines if re.match(r"^\s*([\w.]+)?(Error|Exception|Exit|Warning)\b.*:", l.strip())
+                  or re.match(r"^[\w.]+(Error|Exception): ", l.strip())]
+        return (errors[-1] if errors else self.tail(1))[:400]
 
     def brief(self) -> dict:
         return {"rc": self.rc, "seconds": round(self.seconds, 2), "timed_out": self.timed_out, "log": self.log_file}
@@ -392,7 +509,8 @@ def run_app(app: App, database: str, *, venv: Path, site: Path, checkout: Path, 
             timeout: float, pg_server: str | None, has_initial_schema: bool) -> dict:
     """Everything for one app on one database; a dict of figures (never raises for localmig's failures)."""
     row: dict = {"app": app.name, "version": app.version, "database": database, "notes": [], "errors": {}}
-    env = {**os.environ, **app.env, "COLUMNS": "250", "NO_COLOR": "1", "TERM": "dumb",
+    settings = {key: value.replace("{work}", str(work)) for key, value in app.env.items()}
+    env = {**os.environ, **settings, "COLUMNS": "250", "NO_COLOR": "1", "TERM": "dumb",
            "PYTHONDONTWRITEBYTECODE": "1", "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
     env.pop("VIRTUAL_ENV", None)
     env.pop("LOCALMIG_DB_URL", None)
@@ -407,7 +525,7 @@ def run_app(app: App, database: str, *, venv: Path, site: Path, checkout: Path, 
     if history.ok:
         row.update(json.loads(history.stdout.strip().splitlines()[-1]))
     else:
-        row["notes"].append(f"alembic cannot read the history: {history.tail(1)}")
+        row["notes"].append(f"alembic cannot read the history: {history.error_line()}")
     target = "heads" if len(row.get("heads", [])) > 1 else "head"
 
     flags: list[str] = []
@@ -449,10 +567,11 @@ def run_app(app: App, database: str, *, venv: Path, site: Path, checkout: Path, 
         "seconds": round(baseline_seconds + (up.seconds if up else 0) + (down.seconds if down else 0), 2),
     }
     if up is None or not up.ok:
-        row["notes"].append("baseline upgrade failed: " + (up.tail(1) if up else "create_all failed"))
+        row["notes"].append("baseline upgrade failed: " + (up.error_line() if up else "create_all failed: "
+                                                             + created.error_line()))
         row["baseline"]["ok"] = False
     elif down is None or not down.ok:
-        row["notes"].append("baseline downgrade failed: " + (down.tail(1) if down else "?"))
+        row["notes"].append("baseline downgrade failed: " + (down.error_line() if down else "?"))
         row["baseline"]["ok"] = False
     else:
         row["baseline"]["ok"] = True
@@ -674,6 +793,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     parser.add_argument("--logs", type=Path, help="per-app log folders (default: a temp folder, printed at the end)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary projects and generated suites")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="apps run at once (default 1; more disturbs the timings, which the table says)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per step (default %(default)s)")
     args = parser.parse_args(argv)
 
@@ -699,7 +820,7 @@ def main(argv: list[str] | None = None) -> int:
     log(f"localmig checkout {checkout} at {commit}; databases: {', '.join(databases)}; logs in {logs_root}")
     results: dict = {"localmig": str(checkout), "commit": commit, "started": time.strftime("%Y-%m-%d %H:%M:%S"),
                      "python": sys.version.split()[0], "timeout": args.timeout, "apps": {}, "rows": []}
-    for app in chosen:
+    def one_app(app: App) -> None:
         app_logs = logs_root / app.name
         entry: dict = {"spec": app.spec, "entry": dataclasses.asdict(app)}
         results["apps"][app.name] = entry
@@ -709,7 +830,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"{app.name}: {error}")
             entry["error"] = str(error)
             results["rows"].append({"app": app.name, "version": app.version, "database": "-", "error": str(error)})
-            continue
+            return
         entry["install"] = info
         help_step = run("generate-help", [venv_python(venv), "-m", "localmig", "generate", "--help"],
                         logs=app_logs / "install", timeout=300)
@@ -725,12 +846,27 @@ def main(argv: list[str] | None = None) -> int:
                               timeout=args.timeout, pg_server=pg_server, has_initial_schema=has_initial_schema)
             except BenchError as error:
                 row = {"app": app.name, "version": app.version, "database": database, "error": str(error)}
+            except Exception as error:  # a bug of the bench: keep going with the other apps
+                row = {"app": app.name, "version": app.version, "database": database,
+                       "error": f"bench bug: {type(error).__name__}: {error}"}
             row["total_seconds"] = round(time.perf_counter() - started, 1)
+            row["jobs"] = args.jobs
             results["rows"].append(row)
             log(f"{app.name} on {database}: done in {row['total_seconds']} s")
             if args.json:
                 args.json.write_text(json.dumps(results, indent=2))
+
+    if args.jobs > 1:
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            list(pool.map(one_app, chosen))
+        order = {a.name: i for i, a in enumerate(chosen)}
+        results["rows"].sort(key=lambda r: (order.get(r["app"], 99), r.get("database", "")))
+    else:
+        for app in chosen:
+            one_app(app)
     results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
+    print(f"localmig {commit} ({checkout}); {args.jobs} app(s) at once; timeout {args.timeout:.0f} s per step")
     print(table(results["rows"]))
     print()
     for row in results["rows"]:
