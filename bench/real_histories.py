@@ -74,6 +74,7 @@ class App:
     requirements: tuple[str, ...] = ()  # extra pins pip needs for a working install
     version_locations: tuple[str, ...] = ()  # when not <script_location>/versions
     recursive_versions: bool = False  # revision files in sub-folders of the version locations
+    connection_env: bool = False  # env.py only runs on config.attributes["connection"] (baseline via the API)
     shipped_ini: str | None = None  # an alembic.ini inside the package, used instead of a generated one
     builtin_env: bool = False  # the app's env.py does not take a handed-over URL
     metadata: str | None = None  # module:attr for --metadata (naming conventions) with --builtin-env
@@ -157,6 +158,7 @@ APPS: list[App] = [
         version="1.13.29",
         script_location="dagster/_core/storage/alembic",
         initial_schema="dagster._core.storage.runs.schema:RunStorageSqlMetadata",
+        connection_env=True,
         why="env.py (dagster._core.storage.sql.run_migrations_online) only takes config.attributes"
             "['connection'] and raises without it; localmig hands one over, so it runs as is. Dagster creates "
             "its tables with create_all() of three MetaData (runs, event log, schedules) and stamps head; "
@@ -492,6 +494,21 @@ print(json.dumps({"revisions": len(revisions), "heads": list(script.get_heads())
                   "labels": sorted({l for r in revisions for l in r.branch_labels})}))
 """
 
+API_SCRIPT = """\
+# the baseline for an env.py that only takes config.attributes["connection"]: alembic's own command
+# functions, as `alembic upgrade` would call them, with the connection handed over
+import sys
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+config = Config(sys.argv[1])
+engine = sa.create_engine(config.get_main_option("sqlalchemy.url"))
+with engine.begin() as connection:
+    config.attributes["connection"] = connection
+    getattr(command, sys.argv[2])(config, sys.argv[3])
+engine.dispose()
+"""
+
 CREATE_ALL_SCRIPT = """\
 import importlib, sys
 import sqlalchemy as sa
@@ -557,9 +574,11 @@ def run_app(app: App, database: str, *, venv: Path, site: Path, checkout: Path, 
                       timeout=timeout, cwd=ini.parent, env=env)
         baseline_seconds += created.seconds
         baseline_ok = created.ok
-    up = run("baseline-upgrade", [py, "-m", "alembic", "-c", str(ini), "upgrade", target], logs=logs,
+    alembic = [py, "-c", API_SCRIPT, str(ini)] if app.connection_env and not app.builtin_env else \
+        [py, "-m", "alembic", "-c", str(ini)]
+    up = run("baseline-upgrade", [*alembic, "upgrade", target], logs=logs,
              timeout=timeout, cwd=ini.parent, env=env) if baseline_ok else None
-    down = run("baseline-downgrade", [py, "-m", "alembic", "-c", str(ini), "downgrade", "base"], logs=logs,
+    down = run("baseline-downgrade", [*alembic, "downgrade", "base"], logs=logs,
                timeout=timeout, cwd=ini.parent, env=env) if up is not None and up.ok else None
     row["baseline"] = {
         "upgrade": up.brief() if up else None,
