@@ -569,7 +569,7 @@ def run_app(app: App, database: str, *, venv: Path, site: Path, checkout: Path, 
     ini = make_baseline_ini(app, site, checkout, work / "baseline", url)
     baseline_seconds = 0.0
     baseline_ok = True
-    if app.initial_schema:
+    if app.initial_schema and has_initial_schema:  # the baseline does what localmig is asked to do
         created = run("baseline-create-all", [py, "-c", CREATE_ALL_SCRIPT, url, app.initial_schema], logs=logs,
                       timeout=timeout, cwd=ini.parent, env=env)
         baseline_seconds += created.seconds
