@@ -102,6 +102,9 @@ APPS: list[App] = [
         version="0.98.0",
         extras=("local",),  # sqlalchemy, sqlmodel and alembic are in the 'local' extra
         script_location="zenml/zen_stores/migrations",
+        # named explicitly: with alembic 1.15 (ZenML's pin) and no version_locations in the ini, localmig
+        # --builtin-env fails to load the project (TypeError: 'NoneType' object is not iterable)
+        version_locations=("zenml/zen_stores/migrations/versions",),
         builtin_env=True,
         postgres=False,
         env={"ZENML_ANALYTICS_OPT_IN": "false", "ZENML_CONFIG_PATH": "{work}/zenml-config",
@@ -297,9 +300,12 @@ def localmig_errors(step: Step) -> list[str]:
         if stripped.startswith(("internal error:", "error:", "hint:")):
             found.append(stripped)
     if "Traceback (most recent call last)" in text:
-        last = [line for line in text.splitlines() if re.match(r"^[A-Za-z_.]+(Error|Exception)\b", line)]
+        lines = text.splitlines()
+        last = [line for line in lines if re.match(r"^[A-Za-z_.]+(Error|Exception)\b", line)]
+        frames = [line.strip() for line in lines if re.match(r'^\s*File ".*/localmig/[^"]+", line \d+', line)]
         if last:
-            found.append("traceback: " + last[-1].strip())
+            where = f" (last localmig frame: {frames[-1]})" if frames else ""
+            found.append("traceback: " + last[-1].strip()[:300] + where)
     if step.timed_out:
         found.append(f"timed out after {step.seconds:.0f} s")
     return found
@@ -528,7 +534,9 @@ def run_app(app: App, database: str, *, venv: Path, site: Path, checkout: Path, 
     row: dict = {"app": app.name, "version": app.version, "database": database, "notes": [], "errors": {}}
     settings = {key: value.replace("{work}", str(work)) for key, value in app.env.items()}
     env = {**os.environ, **settings, "COLUMNS": "250", "NO_COLOR": "1", "TERM": "dumb",
-           "PYTHONDONTWRITEBYTECODE": "1", "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
+           "PYTHONDONTWRITEBYTECODE": "1",
+           "LOCALMIG_DEBUG": "1",  # a localmig bug prints its traceback (kept in the step's log)
+           "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
     env.pop("VIRTUAL_ENV", None)
     env.pop("LOCALMIG_DB_URL", None)
     env.pop("MIGRATION_TEST_DATABASE_URL", None)
