@@ -174,6 +174,8 @@ APPS: list[App] = [
         version="1.0.97",
         script_location="zou/migrations",
         sqlite=False,
+        # zou.app.config refuses its insecure default key at import time (every revision imports zou)
+        env={"SECRET_KEY": "localmig-bench-not-a-secret-0123456789abcdef", "CACHE_TYPE": "SimpleCache"},
         why="env.py uses flask.current_app when there is one and falls back to sqlalchemy.url (RuntimeError "
             "outside an app context): run as is. Its first revision a1b2c3d4e5f6 squashes every pre-1.0 "
             "migration into one huge create-everything revision with PostgreSQL types (JSONB, UUID): "
