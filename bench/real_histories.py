@@ -770,6 +770,16 @@ def ratio(value: float | None, base: float | None) -> str:
     return f"{value / base:.2f}"
 
 
+def baseline_cell(baseline: dict) -> str:
+    """'12.3' when upgrade and downgrade ran; 'up 8.4, down fail' / 'up fail' otherwise."""
+    if baseline.get("ok"):
+        return fmt_seconds(baseline.get("seconds"))
+    up, down = baseline.get("upgrade"), baseline.get("downgrade")
+    if up and up.get("rc") == 0:
+        return f"up {fmt_seconds(up.get('seconds'))}, down fail"
+    return "up fail"
+
+
 def table(rows: list[dict]) -> str:
     header = ["app", "version", "db", "revs", "heads", "baseline s", "scan s", "scan/base", "findings by kind",
               "tests", "passed", "failed (w/o finding)", "not coll.", "suite s", "suite/base",
@@ -793,7 +803,7 @@ def table(rows: list[dict]) -> str:
         failed = pytest.get("failed", 0) + pytest.get("errors", 0)
         lines.append([
             r["app"], r["version"], "pg" if r["database"] == "postgresql" else "sqlite", str(r.get("revisions", "?")),
-            str(len(r.get("heads", []))), fmt_seconds(base) if base else "fail",
+            str(len(r.get("heads", []))), baseline_cell(r.get("baseline", {})),
             fmt_seconds(r["scan"]["seconds"]), ratio(r["scan"]["seconds"], base), kinds,
             str(pytest.get("tests", "-")), str(pytest.get("passed", "-")),
             f"{failed} ({pytest.get('failed_without_finding', 0)})" if pytest else "-",
@@ -890,7 +900,7 @@ def main(argv: list[str] | None = None) -> int:
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
             list(pool.map(one_app, chosen))
         order = {a.name: i for i, a in enumerate(chosen)}
-        results["rows"].sort(key=lambda r: (order.get(r["app"], 99), r.get("database", "")))
+        results["rows"].sort(key=lambda r: (order.get(r["app"], 99), r.get("database", "") != "sqlite"))
     else:
         for app in chosen:
             one_app(app)
