@@ -496,7 +496,7 @@ from alembic.script import ScriptDirectory
 config = Config(sys.argv[1])
 script = ScriptDirectory.from_config(config)
 revisions = list(script.walk_revisions())
-print(json.dumps({"revisions": len(revisions), "heads": list(script.get_heads()),
+print(json.dumps({"ids": [r.revision for r in reversed(revisions)], "revisions": len(revisions), "heads": list(script.get_heads()),
                   "bases": list(script.get_bases()),
                   "merges": sum(1 for r in revisions if r.is_merge_point),
                   "labels": sorted({l for r in revisions for l in r.branch_labels})}))
@@ -531,7 +531,7 @@ engine.dispose()
 
 
 def run_app(app: App, database: str, *, venv: Path, site: Path, checkout: Path, work: Path, logs: Path,
-            timeout: float, pg_server: str | None, has_initial_schema: bool) -> dict:
+            timeout: float, pg_server: str | None, has_initial_schema: bool, skip: set[str] = frozenset()) -> dict:
     """Everything for one app on one database; a dict of figures (never raises for localmig's failures)."""
     row: dict = {"app": app.name, "version": app.version, "database": database, "notes": [], "errors": {}}
     settings = {key: value.replace("{work}", str(work)) for key, value in app.env.items()}
@@ -549,8 +549,10 @@ def run_app(app: App, database: str, *, venv: Path, site: Path, checkout: Path, 
     # the history, as Alembic sees it (independent of localmig)
     history = run("history", [py, "-c", HISTORY_SCRIPT, str(project / "alembic.ini")], logs=logs, timeout=600,
                   cwd=project, env=env)
+    ids: list[str] = []
     if history.ok:
         row.update(json.loads(history.stdout.strip().splitlines()[-1]))
+        ids = row.pop("ids")
     else:
         row["notes"].append(f"alembic cannot read the history: {history.error_line()}")
     target = "heads" if len(row.get("heads", [])) > 1 else "head"
@@ -633,7 +635,13 @@ def run_app(app: App, database: str, *, venv: Path, site: Path, checkout: Path, 
     suite = work / "suite"
     if suite.exists():
         shutil.rmtree(suite)
-    generate = run("generate", [*localmig, "generate", str(project), "--no-model", "--out", str(suite), *flags],
+    chosen: list[str] = []
+    if skip:  # --skip-rev: every other revision, named with --rev
+        chosen = [arg for rev in ids if rev not in skip for arg in ("--rev", rev)]
+        row["notes"].append(f"generate without {', '.join(sorted(skip))} (--skip-rev)")
+        row["skipped_revisions"] = sorted(skip)
+    generate = run("generate", [*localmig, "generate", str(project), "--no-model", "--out", str(suite), *chosen,
+                                *flags],
                    logs=logs, timeout=timeout, cwd=project, env=env)
     row["generate"] = {**generate.brief(), **parse_generate(generate.stdout)}
     row["errors"]["generate"] = localmig_errors(generate)
@@ -832,6 +840,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     parser.add_argument("--logs", type=Path, help="per-app log folders (default: a temp folder, printed at the end)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary projects and generated suites")
+    parser.add_argument("--skip-rev", action="append", default=[], metavar="APP:REV",
+                        help="generate for every revision of APP but REV (repeatable), e.g. to get past a "
+                             "revision that makes `localmig generate` crash")
     parser.add_argument("--jobs", type=int, default=1,
                         help="apps run at once (default 1; more disturbs the timings, which the table says)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per step (default %(default)s)")
@@ -882,7 +893,8 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 row = run_app(app, database, venv=venv, site=Path(info["site"]), checkout=checkout,
                               work=work_root / app.name / database, logs=app_logs / database,
-                              timeout=args.timeout, pg_server=pg_server, has_initial_schema=has_initial_schema)
+                              timeout=args.timeout, pg_server=pg_server, has_initial_schema=has_initial_schema,
+                              skip={r.partition(":")[2] for r in args.skip_rev if r.partition(":")[0] == app.name})
             except BenchError as error:
                 row = {"app": app.name, "version": app.version, "database": database, "error": str(error)}
             except Exception as error:  # a bug of the bench: keep going with the other apps
