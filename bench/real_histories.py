@@ -790,13 +790,13 @@ def baseline_cell(baseline: dict) -> str:
 
 def table(rows: list[dict]) -> str:
     header = ["app", "version", "db", "revs", "heads", "baseline s", "scan s", "scan/base", "findings by kind",
-              "tests", "passed", "failed (w/o finding)", "not coll.", "suite s", "suite/base",
+              "gen s", "tests", "passed", "failed (w/o finding)", "not coll.", "suite s", "suite/base",
               "rc scan/gen/pytest/check"]
     lines = []
     for r in rows:
         if "error" in r and "scan" not in r:
             lines.append([r["app"], r.get("version", ""), r.get("database", ""), "-", "-", "-", "-", "-",
-                          "bench: " + r["error"][:60], "-", "-", "-", "-", "-", "-", "-"])
+                          "bench: " + r["error"][:60], "-", "-", "-", "-", "-", "-", "-", "-"])
             continue
         base = r.get("baseline", {}).get("seconds") if r.get("baseline", {}).get("ok") else None
         pytest = r.get("pytest") or {}
@@ -805,6 +805,8 @@ def table(rows: list[dict]) -> str:
                          "multiple_heads": "heads", "upgrade_fails_with_rows": "ufrows",
                          "downgrade_fails_with_rows": "dfrows", "downgrade_loses_rows": "dloses"}
         kinds = " ".join(f"{abbreviations.get(k, k)}={v}" for k, v in r.get("findings", {}).items()) or "none"
+        if r["scan"]["rc"] != 0:
+            kinds = "scan T/O" if r["scan"]["timed_out"] else f"scan exit {r['scan']['rc']}"
         rcs = "/".join(str(x) if x is not None else "T/O" if t else "-" for x, t in (
             (r["scan"]["rc"], r["scan"]["timed_out"]), (r["generate"]["rc"], r["generate"]["timed_out"]),
             (pytest.get("rc"), pytest.get("timed_out")), (r["check"]["rc"], r["check"]["timed_out"])))
@@ -813,7 +815,7 @@ def table(rows: list[dict]) -> str:
             r["app"], r["version"], "pg" if r["database"] == "postgresql" else "sqlite", str(r.get("revisions", "?")),
             str(len(r.get("heads", []))), baseline_cell(r.get("baseline", {})),
             fmt_seconds(r["scan"]["seconds"]), ratio(r["scan"]["seconds"], base), kinds,
-            str(pytest.get("tests", "-")), str(pytest.get("passed", "-")),
+            fmt_seconds(r["generate"]["seconds"]), str(pytest.get("tests", "-")), str(pytest.get("passed", "-")),
             f"{failed} ({pytest.get('failed_without_finding', 0)})" if pytest else "-",
             str(pytest.get("not_collected", "-")), fmt_seconds(pytest.get("seconds")), ratio(pytest.get("seconds"), base),
             rcs,
