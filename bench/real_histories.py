@@ -644,6 +644,8 @@ def run_app(app: App, database: str, *, venv: Path, site: Path, checkout: Path, 
                                 *flags],
                    logs=logs, timeout=timeout, cwd=project, env=env)
     row["generate"] = {**generate.brief(), **parse_generate(generate.stdout)}
+    row["generate"]["left_out_tests"] = [line.strip()[:400] for line in generate.stderr.splitlines()
+                                         if re.match(r"error: \S+: left out ", line.strip())]
     row["errors"]["generate"] = localmig_errors(generate)
     modules = sorted(suite.glob("test_*.py")) if suite.is_dir() else []
     row["generate"]["modules"] = len(modules)
@@ -683,19 +685,25 @@ def _by_kind(findings: list[dict]) -> dict[str, int]:
 
 
 def parse_generate(stdout: str) -> dict:
-    """Totals of generate's table (deterministic / passed / expose a finding / left out) and its notes."""
-    totals = {"deterministic": 0, "passed": 0, "expose_finding": 0, "left_out": 0, "rows": 0}
+    """Totals of generate's table (by its header: deterministic / passed / expose a finding / left
+    out / not run, whichever it has) and its notes."""
+    totals = {"deterministic": 0, "passed": 0, "expose_finding": 0, "left_out": 0, "not_run": 0, "rows": 0}
+    keys = {"deterministic": "deterministic", "passed": "passed", "expose a finding": "expose_finding",
+            "left out": "left_out", "not run": "not_run"}
     notes, finding_revisions = [], set()
     findings = 0
+    header: list[str] = []
     for line in stdout.splitlines():
-        cells = [c.strip() for c in re.split(r"[│┃|]", line)]
-        cells = [c for c in cells if c != ""]
-        if len(cells) == 6 and re.fullmatch(r"\d+", cells[1] or "") and re.fullmatch(r"\d+", cells[3] or ""):
+        cells = [c.strip() for c in re.split(r"[│┃|]", line)][1:-1]
+        if cells and cells[0] == "revision":
+            header = cells
+            continue
+        if header and len(cells) == len(header) and cells[0] and all(
+                re.fullmatch(r"\d+|error|-", c or "-") for c in cells[1:]):
             totals["rows"] += 1
-            totals["deterministic"] += int(cells[1])
-            totals["passed"] += int(cells[3])
-            totals["expose_finding"] += int(cells[4]) if cells[4].isdigit() else 0
-            totals["left_out"] += int(cells[5]) if cells[5].isdigit() else 0
+            for name, value in zip(header[1:], cells[1:]):
+                if name in keys and value.isdigit():
+                    totals[keys[name]] += int(value)
             continue
         stripped = line.strip()
         match = re.match(r"(\w+) (\S+): ", stripped)
