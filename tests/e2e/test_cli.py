@@ -61,10 +61,11 @@ def test_help_documents_every_exit_code():
         "3 not a usable Alembic project",
         "4 the scratch database could not be used",
         "5 model error",
+        "6 a revision's tests could not be planned, rendered or run",
         "130 interrupted",
     ):
         assert phrase in text
-    assert {int(code) for code in ExitCode} == {0, 1, 2, 3, 4, 5, 130}
+    assert {int(code) for code in ExitCode} == {0, 1, 2, 3, 4, 5, 6, 130}
     for command in ("scan", "generate"):
         assert command in text
 

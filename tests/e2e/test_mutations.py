@@ -43,7 +43,7 @@ MUTATIONS = {
         "d1a004c81e95",
         '    with op.batch_alter_table("products", schema=None) as batch_op:\n        batch_op.drop_column("stock")\n',
         "    pass\n",
-        "test_downgrade_restores_previous_schema",
+        "test_downgrade_restores_products",
     ),
     "nullable_flipped": Mutation(
         "d1a0023f9a61",
