@@ -16,6 +16,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .baseline import (
+    BaselineFile,
+    accepted_as,
+    acknowledge,
+    expected_failures,
+    judged,
+    one_way_revisions,
+    read_baseline,
+)
 from .cancel import CancelToken, never
 from .capture import Capture, Finding, HistoryCapture
 from .engines.deterministic import plan_for
@@ -40,6 +49,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ModelChoice", "ReviewItem", "Session", "SessionOptions", "WriteResult"]
 
+# Findings the capture looks for only where asked (Session.look_again): rows through the migration.
+OBSERVED_KINDS = frozenset({"upgrade_fails_with_rows", "downgrade_fails_with_rows", "downgrade_loses_rows"})
+
 
 class Session:
     """A project, its captured history, and the stages that turn revisions into verified tests."""
@@ -54,6 +66,9 @@ class Session:
         self.store: Store | None = None
         self.timings: dict[str, float] = {}
         self.findings: list[Finding] = []
+        # acknowledged findings and one-way revisions (the baseline file), and what it means here
+        self.baseline: BaselineFile = read_baseline(self.project.root)
+        self.one_way: dict[str, str] = one_way_revisions(self.revisions, self.baseline, self.project.labels)
         self._capture: Capture | None = None
         self._result: HistoryCapture | None = None
 
@@ -102,7 +117,7 @@ class Session:
 
         with self.timed("capture"):
             self._result = self._capture.run(progress)
-        self.findings = list(self._result.findings)
+        self.findings = self._judged(self._result.findings)
         return self._result
 
     @property
@@ -146,9 +161,42 @@ class Session:
     def _add_findings(self, found: list[Finding]) -> list[Finding]:
         """Append the findings not known yet (by revision and kind); the ones added."""
         known = {(f.revision, f.kind) for f in self.findings}
-        new = [f for f in found if (f.revision, f.kind) not in known]
+        new = self._judged([f for f in found if (f.revision, f.kind) not in known])
         self.findings = self.findings + new
         return new
+
+    # ---- the baseline: acknowledged findings, one-way revisions
+
+    def _judged(self, findings: list[Finding]) -> list[Finding]:
+        return judged(findings, self.baseline.baseline, self.one_way)
+
+    def use_baseline(self, file: BaselineFile) -> None:
+        """Judge the findings (and plan later revisions) against ``file`` from now on."""
+        self.baseline = file
+        self.one_way = one_way_revisions(self.revisions, file, self.project.labels)
+        self.findings = self._judged(self.findings)
+
+    def acknowledge(self, finding: Finding, reason: str) -> BaselineFile:
+        """Acknowledge ``finding`` with ``reason``: written to the baseline file at once, and judged so."""
+        self.use_baseline(acknowledge(self.project.root, finding, reason, self.revisions))
+        return self.baseline
+
+    def look_again(self, revision: str, kinds: set[str]) -> list[Finding]:
+        """Look on ``revision`` now for findings of ``kinds`` that a capture finds only where asked
+        (round trips; rows through the migration); the ones that are new (added to the findings)."""
+        capture = self.capture.captures.get(revision)
+        if capture is None or not capture.applied or capture.diff is None:
+            return []
+        found = []
+        if "round_trip_failed" in kinds and (round_trip := self.live_capture.round_trip_finding(revision)):
+            found.append(round_trip)
+        if kinds & OBSERVED_KINDS:
+            before, after = self.snapshots(revision)
+            with self.timed("observe"):
+                observation = self.live_capture.observe(self.project.by_id[revision], before, after,
+                                                        capture.diff.touched_tables)
+            found += observation_findings(revision, observation, self.findings_for(revision))
+        return self._add_findings(found)
 
     # ---- the model layer
 
@@ -217,7 +265,7 @@ class Session:
         with self.timed("observe"):
             observation = self.live_capture.observe(revision, before, after, capture.diff.touched_tables)
         self._add_findings(observation_findings(revision.id, observation, self.findings_for(revision.id)))
-        plan = plan_for(revision, capture.diff, before, after, observation)
+        plan = plan_for(revision, capture.diff, before, after, observation, one_way=self.one_way.get(revision.id))
         self.events(RevisionProgress(revision=revision.id, stage="planned", detail=f"{len(plan.tests)} tests"))
         return item.model_copy(update={"diff": capture.diff, "observation": observation, "plan": plan,
                                        "findings": self.findings_for(revision.id)})
@@ -242,8 +290,9 @@ class Session:
         return item.model_copy(update={"rendered": rendered, "module": self._text(rendered, item.revision.id)})
 
     def _text(self, rendered: RenderedModule, revision: str, keep: list[str] | None = None,
-              xfail: dict[str, str] | None = None) -> str:
-        return rendered.text([f.message for f in self.findings_for(revision)], keep=keep, xfail=xfail)
+              xfail: dict[str, str] | None = None, expected: dict[str, str] | None = None) -> str:
+        findings = [f.message + (f" ({accepted_as(f)}: {f.reason})" if f.accepted else "") for f in self.findings_for(revision)]
+        return rendered.text(findings, keep=keep, xfail=xfail, strict_xfail=expected)
 
     def suite_layout(self) -> SuiteLayout:
         return SuiteLayout.for_project(self.project.settings, self.out, self.capture.dialect)
@@ -335,9 +384,12 @@ class Session:
         say so; the module is put together from the tests kept, as they were run."""
         if item.rendered is None:
             return item
+        # tests that fail because of an acknowledged or one-way finding: xfail(strict=True)
+        expected = expected_failures(item.outcomes, self.findings)
         broken = {o.name: o for o in item.outcomes if o.verdict in ("test_defect", "not_run")}
         if not broken:
-            return item
+            return item.model_copy(update={"module": self._text(item.rendered, item.revision.id, keep=_names(item.module),
+                                                                expected=expected)}) if expected else item
         for outcome in broken.values():
             self._report_broken(item.revision.id, outcome, keep_failing)
         if keep_failing:
@@ -345,12 +397,14 @@ class Session:
                      for name, o in broken.items()}
             tests = [t.model_copy(update={"xfail": xfail.get(t.name)}) for t in item.plan.tests]
             return item.model_copy(update={"plan": item.plan.model_copy(update={"tests": tests}),
-                                           "module": self._text(item.rendered, item.revision.id, xfail=xfail)})
+                                           "module": self._text(item.rendered, item.revision.id, xfail=xfail,
+                                                                expected=expected)})
         kept = [t for t in item.plan.tests if t.name not in broken]
         return item.model_copy(update={
             "plan": item.plan.model_copy(update={"tests": kept}),
             "dropped": list(broken.values()),
-            "module": self._text(item.rendered, item.revision.id, keep=[t.name for t in kept]) if kept else "",
+            "module": self._text(item.rendered, item.revision.id, keep=[t.name for t in kept], expected=expected)
+            if kept else "",
         })
 
     def _report_broken(self, revision: str, outcome: TestOutcome, keep_failing: bool) -> None:
