@@ -146,7 +146,7 @@ def _load(path: Path) -> dict:
     except OSError as error:
         raise ConfigError(f"{path}: cannot read it: {error.strerror or error}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+        raise ConfigError(f"{path}: not valid TOML: {error}", hint=HINT) from None
 
 
 def _validated(data: object, path: Path, prefix: str) -> Baseline:
@@ -350,11 +350,11 @@ def _spliced(path: Path, baseline: Baseline) -> str:
         if match:
             name = re.sub(r"[\s\"']", "", match["name"])
             ours = name == TABLE or name.startswith(f"{TABLE}.")
-            if inside and not ours:  # comments right above this table belong to it
+            if inside and not ours:  # the comment lines right above this table belong to it
                 tail = len(held)
-                while tail and (held[tail - 1].strip().startswith("#") or not held[tail - 1].strip()):
+                while tail and held[tail - 1].strip().startswith("#"):
                     tail -= 1
-                lines += ["\n"] + [h for h in held[tail:] if h.strip()]
+                lines += ["\n", *held[tail:]]
             inside, held = ours, []
             if ours and not placed:
                 lines += section
@@ -367,7 +367,11 @@ def _spliced(path: Path, baseline: Baseline) -> str:
     if not placed:
         result = result.rstrip("\n") + "\n\n" + "".join(section)
     result = result.rstrip("\n") + "\n"
-    if _without_ours(tomllib.loads(text)) != _without_ours(tomllib.loads(result)):
+    try:
+        same = _without_ours(tomllib.loads(text)) == _without_ours(tomllib.loads(result))
+    except tomllib.TOMLDecodeError:
+        same = False  # [tool.localmig] is also defined some other way (dotted keys under [tool], ...)
+    if not same:
         raise ConfigError(f"{path}: cannot rewrite [{TABLE}] without touching the rest of the file",
                           hint=f"move the [{TABLE}] tables to {BASELINE_FILE}")
     return result
