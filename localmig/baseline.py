@@ -32,8 +32,9 @@ import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .capture import ONE_WAY_KINDS, Finding, FindingKind
 from .errors import ConfigError
@@ -58,6 +59,15 @@ HINT = ("each [[acknowledged]] entry has `kind`, `reason` and (unless the findin
         "`revision`; each [[one_way]] entry has `revision` and `reason` (README: CI gates)")
 
 
+def _given(reason: str) -> str:
+    if not reason.strip():
+        raise ValueError("give a reason (it is empty)")
+    return reason
+
+
+Reason = Annotated[str, AfterValidator(_given)]
+
+
 class Acknowledgement(BaseModel):
     """A finding that is known and accepted: ``check`` does not fail on it while it occurs."""
 
@@ -66,8 +76,8 @@ class Acknowledgement(BaseModel):
     revision: str | None = Field(None, description="The revision the finding is about; left out for a finding "
                                                    "about the whole history (multiple_heads).")
     kind: FindingKind
-    reason: str = Field(min_length=1, description="Why it is accepted; shown beside the finding and in the "
-                                                  "xfail marker of the tests it makes fail.")
+    reason: Reason = Field(description="Why it is accepted; shown beside the finding and in the xfail marker "
+                                       "of the tests it makes fail.")
 
 
 class OneWayDeclaration(BaseModel):
@@ -76,7 +86,7 @@ class OneWayDeclaration(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     revision: str
-    reason: str = Field(min_length=1)
+    reason: Reason
 
 
 class Baseline(BaseModel):

@@ -68,7 +68,7 @@ def test_the_baseline_is_read_from_localmig_toml_or_from_tool_localmig_in_pyproj
 @pytest.mark.parametrize(("text", "says"), [
     ('[[acknowledged]]\nrevision = "b"\nkind = "downgrade_broken"\nreason = "x"\n', "acknowledged[0].kind: Input should be"),
     ('[[acknowledged]]\nrevision = "b"\nkind = "downgrade_failed"\n', "acknowledged[0].reason: Field required"),
-    ('[[acknowledged]]\nrevision = "b"\nkind = "downgrade_failed"\nreason = ""\n', "acknowledged[0].reason: String should have at least 1 character"),
+    ('[[acknowledged]]\nrevision = "b"\nkind = "downgrade_failed"\nreason = " "\n', "acknowledged[0].reason: Value error, give a reason"),
     ('[[acknowledged]]\nrevision = "b"\nkind = "downgrade_failed"\nreason = "x"\nseverity = 1\n', "acknowledged[0].severity: Extra inputs"),
     ('[[acknowledge]]\nrevision = "b"\n', "acknowledge: Extra inputs are not permitted"),
     ('[[one_way]]\nrevision = "c"\nreason = "x"\n[[one_way]]\nrevision = "c"\nreason = "y"\n', "revision c is declared one-way twice"),
