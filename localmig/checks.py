@@ -1,10 +1,15 @@
-"""``localmig check``: is the suite complete, current and green? (a CI gate)
+"""``localmig check``: is the suite complete, current and green, with no new finding? (a CI gate)
 
 Every applied revision must have a test file; none may be stale (written for another version of
 its migration); every test file must compile and belong to a revision that still exists; the
 shared conftest must be the one this localmig writes; and the suite as it is on disk must run
-every test its files define and pass. A suite in which nothing ran fails the check. Tests that
-fail because a finding explains it are problems too, unless the findings are explicitly allowed.
+every test its files define and pass. A suite in which nothing ran fails the check.
+
+Findings fail the check unless the baseline accepts them (see :mod:`localmig.baseline`): an
+acknowledged finding, or a downgrade finding of a one-way revision, does not; a test that fails
+because of one is expected to. An acknowledgement that no longer occurs fails the check as a
+"stale acknowledgement", so the file stays true. ``update_baseline`` first writes the baseline
+from today's findings. With ``revisions`` (``check --since REF``) only those are looked at.
 """
 
 from __future__ import annotations
@@ -15,13 +20,15 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from .baseline import explaining, stale_entries, updated, write_baseline
 from .capture import Finding
-from .outcomes import ExpectedModule, PlannedTest, TestOutcome
-from .pipeline import Session
+from .outcomes import ExpectedModule, PlannedTest, TestOutcome, VerificationResult
+from .pipeline import OBSERVED_KINDS, Session
+from .project import RevisionInfo
 from .render import CONFTEST, FileHeader, file_status, read_header
 
 ProblemKind = Literal["missing", "stale", "not_generated", "conftest", "failing", "finding", "does_not_compile",
-                      "orphan", "not_collected", "not_run", "nothing_ran"]
+                      "orphan", "not_collected", "not_run", "nothing_ran", "stale_acknowledgement"]
 
 
 class Problem(BaseModel):
@@ -33,26 +40,51 @@ class Problem(BaseModel):
 
 class CheckReport(BaseModel):
     problems: list[Problem] = Field(default_factory=list)
-    findings: list[Finding] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list, description="Every finding, with how it is accepted if it is.")
     outcomes: list[TestOutcome] = Field(default_factory=list)
     files: int = 0
+    checked: list[str] = Field(default_factory=list, description="The revisions checked: all, or the changed tail.")
+    one_way: dict[str, str] = Field(default_factory=dict, description="Revision -> why it has no downgrade tests.")
+    baseline: str | None = Field(None, description="The baseline file in use (or written), if there is one.")
+    baseline_written: bool = False
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def run_check(session: Session, *, allow_findings: bool = False) -> CheckReport:
-    report = CheckReport(findings=list(session.findings))
+def run_check(session: Session, *, allow_findings: bool = False, revisions: list[RevisionInfo] | None = None,
+              update_baseline: bool = False) -> CheckReport:
+    """Check the suite of ``revisions`` (default: all) against the baseline; with
+    ``update_baseline``, write the baseline from today's findings first."""
+    checked = session.revisions if revisions is None else revisions
+    scope = None if revisions is None else {r.id for r in checked}
+    report = _run_suite(session, checked)
+    _look_again(session, report, scope)
+    if update_baseline:
+        baseline = updated(session.baseline.baseline, session.findings, session.revisions, scope)
+        session.use_baseline(write_baseline(session.baseline, baseline))
+        report.baseline_written = True
+    report.findings = list(session.findings)
+    report.one_way = {r.id: session.one_way[r.id] for r in checked if r.id in session.one_way}
+    report.baseline = str(session.baseline.path) if session.baseline.exists else None
+    report.problems += _finding_problems(session, report, scope, allow_findings)
+    return report
+
+
+# --------------------------------------------------------------------------- the suite on disk
+
+
+def _run_suite(session: Session, checked: list[RevisionInfo]) -> CheckReport:
+    """Problems of the files of ``checked`` and the outcomes of their tests."""
+    report = CheckReport(checked=[r.id for r in checked])
     texts: dict[str, str] = {}
     expected: dict[str, ExpectedModule] = {}
-    by_file = _test_files(session.out)
-    claimed = set()
-    for revision in session.revisions:
+    claimed = {session.target(r).name for r in session.revisions if session.capture.captures[r.id].applied}
+    for revision in checked:
         if not session.capture.captures[revision.id].applied:
             continue
         path = session.target(revision)
-        claimed.add(path.name)
         status = session.status(revision)
         if status == "missing":
             report.problems.append(Problem(kind="missing", revision=revision.id, file=path.name,
@@ -72,7 +104,7 @@ def run_check(session: Session, *, allow_findings: bool = False) -> CheckReport:
             continue
         texts[path.name] = text
         expected[path.name] = _expectation(revision.id, names, header)
-    for name, path in by_file.items():
+    for name, path in _test_files(session.out).items():
         if name not in claimed:
             _orphan(session, path, report)
     _check_shared_files(session, report)
@@ -83,23 +115,57 @@ def run_check(session: Session, *, allow_findings: bool = False) -> CheckReport:
               for relative in session.shared_files() if (session.out / relative).exists()}
     result = session.run_modules({name: (texts[name], expected[name]) for name in texts}, shared=shared)
     report.outcomes = result.outcomes
-    report.findings = list(session.findings)
     for module, error in result.collection_errors.items():
         report.problems.append(Problem(kind="not_collected", file=module, revision=expected[module].revision,
                                        message=f"{module} could not be collected: {error}"))
-    for outcome in result.outcomes:
-        if outcome.verdict == "not_run" and outcome.revision not in {p.revision for p in report.problems if p.kind == "not_collected"}:
-            report.problems.append(Problem(kind="not_run", revision=outcome.revision, message=f"{outcome.name}: {outcome.message}"))
-        elif outcome.verdict == "test_defect":
-            report.problems.append(Problem(kind="failing", revision=outcome.revision,
-                                           message=f"{outcome.name} fails: {outcome.message}"))
-        elif outcome.verdict == "migration_defect" and not allow_findings:
-            report.problems.append(Problem(kind="finding", revision=outcome.revision,
-                                           message=f"{outcome.name} fails because of a finding: {outcome.finding}"))
     ran = [o for o in result.outcomes if o.outcome not in ("not_run", "skipped")]
     if not ran:
         report.problems.append(Problem(kind="nothing_ran", message=f"no test of the suite ran ({len(result.outcomes)} expected)"))
     return report
+
+
+def _look_again(session: Session, report: CheckReport, scope: set[str] | None) -> None:
+    """Findings a capture finds only where asked, looked for now: where an acknowledgement names
+    one (is it still there?), and where a rows test failed that no finding explains."""
+    wanted: dict[str, set[str]] = {}
+    seen = {(f.revision, f.kind) for f in session.findings}
+    for entry in session.baseline.baseline.acknowledged:
+        if entry.revision is not None and (scope is None or entry.revision in scope) \
+                and entry.kind in OBSERVED_KINDS | {"round_trip_failed"} and (entry.revision, entry.kind) not in seen:
+            wanted.setdefault(entry.revision, set()).add(entry.kind)
+    for outcome in report.outcomes:
+        if outcome.verdict == "test_defect" and outcome.aspect == "data":
+            wanted.setdefault(outcome.revision, set()).update(OBSERVED_KINDS)
+    found = [finding for revision, kinds in wanted.items() if revision in session.project.by_id
+             for finding in session.look_again(revision, kinds)]
+    if found:
+        report.outcomes = VerificationResult(outcomes=report.outcomes).reclassified(session.findings).outcomes
+
+
+def _finding_problems(session: Session, report: CheckReport, scope: set[str] | None,
+                      allow_findings: bool) -> list[Problem]:
+    """Failing tests no finding explains; findings the baseline does not accept (one problem each,
+    naming the tests it makes fail); stale acknowledgements."""
+    problems = []
+    collected = {p.revision for p in report.problems if p.kind == "not_collected"}
+    for outcome in report.outcomes:
+        if outcome.verdict == "not_run" and outcome.revision not in collected:
+            problems.append(Problem(kind="not_run", revision=outcome.revision, message=f"{outcome.name}: {outcome.message}"))
+        elif outcome.verdict == "test_defect":
+            problems.append(Problem(kind="failing", revision=outcome.revision,
+                                    message=f"{outcome.name} fails: {outcome.message}"))
+    for finding in session.findings:
+        if finding.accepted is not None or allow_findings:
+            continue
+        if scope is not None and finding.revision is not None and finding.revision not in scope:
+            continue
+        failing = [o.name for o in report.outcomes if explaining(o, [finding]) is not None]
+        problems.append(Problem(kind="finding", revision=finding.revision, message=f"{finding.kind}: {finding.message}"
+                                + (f" (makes {', '.join(failing)} fail)" if failing else "")))
+    for revision, message in stale_entries(session.baseline, session.findings, session.revisions, scope):
+        problems.append(Problem(kind="stale_acknowledgement", revision=revision, file=session.baseline.name,
+                                message=message))
+    return problems
 
 
 def _test_files(folder: Path) -> dict[str, Path]:

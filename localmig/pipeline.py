@@ -17,6 +17,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .baseline import (
+    BaselineFile,
+    accepted_as,
+    acknowledge,
+    expected_failures,
+    judged,
+    one_way_revisions,
+    read_baseline,
+)
 from .cancel import CancelToken, never
 from .capture import Capture, Finding, HistoryCapture
 from .engines.deterministic import plan_for
@@ -24,7 +33,7 @@ from .engines.model import Conversation
 from .errors import Cancelled, CaptureError, LocalmigError, ModelError, ModelNotPulled, ModelUnavailable, VerifyError
 from .events import CaptureProgress, EventSink, Notice, RevisionProgress, VerifyProgress, ignore
 from .items import ReviewItem, WriteResult
-from .observe import DataObservation
+from .observe.findings import observation_findings
 from .options import ModelChoice, SessionOptions
 from .outcomes import ExpectedModule, PlannedTest, TestOutcome, VerificationResult
 from .plan import TestPlan
@@ -33,13 +42,14 @@ from .render import (
     FileStatus,
     RenderedModule,
     SuiteLayout,
+    defined_tests,
     file_status,
     generated_files,
     module_name,
     render_plan,
     suite_files,
 )
-from .schema import SchemaDiff, SchemaSnapshot
+from .schema import SchemaSnapshot
 from .store import Store
 from .verify import run_suite
 from .write import write_file
@@ -48,6 +58,9 @@ if TYPE_CHECKING:
     from .modelrun import ModelAnswer, ModelLayer
 
 __all__ = ["ModelChoice", "ReviewItem", "Session", "SessionOptions", "WriteResult"]
+
+# Findings the capture looks for only where asked (Session.look_again): rows through the migration.
+OBSERVED_KINDS = frozenset({"upgrade_fails_with_rows", "downgrade_fails_with_rows", "downgrade_loses_rows"})
 
 
 class Session:
@@ -63,6 +76,9 @@ class Session:
         self.store: Store | None = None
         self.timings: dict[str, float] = {}
         self.findings: list[Finding] = []
+        # acknowledged findings and one-way revisions (the baseline file), and what it means here
+        self.baseline: BaselineFile = read_baseline(self.project.root)
+        self.one_way: dict[str, str] = one_way_revisions(self.revisions, self.baseline, self.project.labels)
         self._capture: Capture | None = None
         self._result: HistoryCapture | None = None
         self._files: tuple[int | None, dict[str, Path]] | None = None  # (folder mtime, generated files)
@@ -112,7 +128,7 @@ class Session:
 
         with self.timed("capture"):
             self._result = self._capture.run(progress)
-        self.findings = list(self._result.findings)
+        self.findings = self._judged(self._result.findings)
         return self._result
 
     @property
@@ -163,9 +179,42 @@ class Session:
     def _add_findings(self, found: list[Finding]) -> list[Finding]:
         """Append the findings not known yet (by revision and kind); the ones added."""
         known = {(f.revision, f.kind) for f in self.findings}
-        new = [f for f in found if (f.revision, f.kind) not in known]
+        new = self._judged([f for f in found if (f.revision, f.kind) not in known])
         self.findings = self.findings + new
         return new
+
+    # ---- the baseline: acknowledged findings, one-way revisions
+
+    def _judged(self, findings: list[Finding]) -> list[Finding]:
+        return judged(findings, self.baseline.baseline, self.one_way)
+
+    def use_baseline(self, file: BaselineFile) -> None:
+        """Judge the findings (and plan later revisions) against ``file`` from now on."""
+        self.baseline = file
+        self.one_way = one_way_revisions(self.revisions, file, self.project.labels)
+        self.findings = self._judged(self.findings)
+
+    def acknowledge(self, finding: Finding, reason: str) -> BaselineFile:
+        """Acknowledge ``finding`` with ``reason``: written to the baseline file at once, and judged so."""
+        self.use_baseline(acknowledge(self.project.root, finding, reason, self.revisions))
+        return self.baseline
+
+    def look_again(self, revision: str, kinds: set[str]) -> list[Finding]:
+        """Look on ``revision`` now for findings of ``kinds`` that a capture finds only where asked
+        (round trips; rows through the migration); the ones that are new (added to the findings)."""
+        capture = self.capture.captures.get(revision)
+        if capture is None or not capture.applied or capture.diff is None:
+            return []
+        found = []
+        if "round_trip_failed" in kinds and (round_trip := self.live_capture.round_trip_finding(revision)):
+            found.append(round_trip)
+        if kinds & OBSERVED_KINDS:
+            before, after = self.snapshots(revision)
+            with self.timed("observe"):
+                observation = self.live_capture.observe(self.project.by_id[revision], before, after,
+                                                        capture.diff.touched_tables)
+            found += observation_findings(revision, observation, self.findings_for(revision))
+        return self._add_findings(found)
 
     # ---- the model layer
 
@@ -251,7 +300,7 @@ class Session:
         with self.timed("observe"):
             observation = self.live_capture.observe(revision, before, after, capture.diff.touched_tables)
         self._add_findings(observation_findings(revision.id, observation, self.findings_for(revision.id), capture.diff))
-        plan = plan_for(revision, capture.diff, before, after, observation)
+        plan = plan_for(revision, capture.diff, before, after, observation, one_way=self.one_way.get(revision.id))
         self.events(RevisionProgress(revision=revision.id, stage="planned", detail=f"{len(plan.tests)} tests"))
         return item.model_copy(update={"diff": capture.diff, "observation": observation, "plan": plan,
                                        "findings": self.findings_for(revision.id)})
@@ -276,8 +325,9 @@ class Session:
         return item.model_copy(update={"rendered": rendered, "module": self._text(rendered, item.revision.id)})
 
     def _text(self, rendered: RenderedModule, revision: str, keep: list[str] | None = None,
-              xfail: dict[str, str] | None = None) -> str:
-        return rendered.text([f.message for f in self.findings_for(revision)], keep=keep, xfail=xfail)
+              xfail: dict[str, str] | None = None, expected: dict[str, str] | None = None) -> str:
+        findings = [f.message + (f" ({accepted_as(f)}: {f.reason})" if f.accepted else "") for f in self.findings_for(revision)]
+        return rendered.text(findings, keep=keep, xfail=xfail, strict_xfail=expected)
 
     def suite_layout(self) -> SuiteLayout:
         return SuiteLayout.for_project(self.project.settings, self.out, self.capture.dialect)
@@ -310,7 +360,7 @@ class Session:
     def verify(self, items: list[ReviewItem], cancel: CancelToken | None = None) -> list[ReviewItem]:
         """The items with the outcomes of their modules (all run together)."""
         ready = [item for item in items if item.rendered is not None]
-        result = self.run_modules({item.filename: (item.module, item.rendered.expected(_names(item.module)))  # type: ignore[union-attr]
+        result = self.run_modules({item.filename: (item.module, item.rendered.expected(defined_tests(item.module)))  # type: ignore[union-attr]
                                    for item in ready}, cancel)
         return [self._verified(item, result) if item.rendered is not None else item for item in items]
 
@@ -320,7 +370,7 @@ class Session:
         return item.model_copy(update={
             "outcomes": result.for_revision(item.revision.id),
             "findings": self.findings_for(item.revision.id),
-            "module": self._text(item.rendered, item.revision.id, keep=_names(item.module)),
+            "module": self._text(item.rendered, item.revision.id, keep=defined_tests(item.module)),
             "error": f"the generated module could not be collected: {error}" if error else item.error,
         })
 
@@ -369,9 +419,12 @@ class Session:
         say so; the module is put together from the tests kept, as they were run."""
         if item.rendered is None:
             return item
+        # tests that fail because of an acknowledged or one-way finding: xfail(strict=True)
+        expected = expected_failures(item.outcomes, self.findings)
         broken = {o.name: o for o in item.outcomes if o.verdict in ("test_defect", "not_run")}
         if not broken:
-            return item
+            return item.model_copy(update={"module": self._text(item.rendered, item.revision.id, keep=defined_tests(item.module),
+                                                                expected=expected)}) if expected else item
         for outcome in broken.values():
             self._report_broken(item.revision.id, outcome, keep_failing)
         if keep_failing:
@@ -379,12 +432,14 @@ class Session:
                      for name, o in broken.items()}
             tests = [t.model_copy(update={"xfail": xfail.get(t.name)}) for t in item.plan.tests]
             return item.model_copy(update={"plan": item.plan.model_copy(update={"tests": tests}),
-                                           "module": self._text(item.rendered, item.revision.id, xfail=xfail)})
+                                           "module": self._text(item.rendered, item.revision.id, xfail=xfail,
+                                                                expected=expected)})
         kept = [t for t in item.plan.tests if t.name not in broken]
         return item.model_copy(update={
             "plan": item.plan.model_copy(update={"tests": kept}),
             "dropped": list(broken.values()),
-            "module": self._text(item.rendered, item.revision.id, keep=[t.name for t in kept]) if kept else "",
+            "module": self._text(item.rendered, item.revision.id, keep=[t.name for t in kept], expected=expected)
+            if kept else "",
         })
 
     def _report_broken(self, revision: str, outcome: TestOutcome, keep_failing: bool) -> None:
@@ -407,7 +462,7 @@ class Session:
             raise VerifyError(f"the edited module has a syntax error at line {error.lineno}: {error.msg}") from None
         known = item.rendered.expected().tests if item.rendered is not None else {}
         wanted = ExpectedModule(revision=item.revision.id,
-                                tests={name: known.get(name, PlannedTest()) for name in _names(text)})
+                                tests={name: known.get(name, PlannedTest()) for name in defined_tests(text)})
         return self.run_modules({item.filename: (text, wanted)}).outcomes
 
     # ---- writing
@@ -423,50 +478,3 @@ class Session:
             if item.plan.tests and item.module:
                 results.append(write_file(self.target(item.revision), item.module, force=force, dry_run=dry_run))
         return results
-
-
-def observation_findings(revision: str, observation: DataObservation | None, known: list[Finding],
-                         diff: SchemaDiff | None = None) -> list[Finding]:
-    """Findings from what rows went through, each naming its cause where the diff tells it: an
-    upgrade or a downgrade that fails on rows, a NULL that makes the upgrade fail, rows lost."""
-    if observation is None:
-        return []
-    changes = diff.changes if diff is not None else []
-    found = []
-    if observation.upgrade_error:
-        seeded = set(observation.seeds)
-        required = [f"{c.table}.{c.name}" for c in changes if c.kind == "add_column" and c.table in seeded
-                    and not c.after.nullable and c.after.default is None and not c.after.computed]
-        cause = (f"the upgrade adds {', '.join(required)} NOT NULL without a server default, so it fails on a "
-                 "table that has rows" if required else "upgrade with existing rows (synthetic rows, valid for the schema)")
-        found.append(Finding(revision=revision, kind="upgrade_fails_with_rows",
-                             message=f"{cause}: {observation.upgrade_error}"))
-    if observation.null_failure is not None:
-        where = " or ".join(observation.null_failure.columns)
-        found.append(Finding(revision=revision, kind="upgrade_fails_with_rows",
-                             message=f"a NULL in {where} makes the upgrade fail: {observation.null_failure.error}"))
-    known_downgrade = any(f.kind.startswith("downgrade") for f in known)
-    if observation.downgrade_error and not known_downgrade:
-        found.append(Finding(revision=revision, kind="downgrade_fails_with_rows",
-                             message=f"downgrade with existing rows: {observation.downgrade_error}"))
-    if observation.downgrade_lost:
-        lost_tables = {line.split(":", 1)[0] for line in observation.downgrade_lost}
-        dropped = [f"{c.table}.{c.name}" if c.kind == "drop_column" else f"table {c.table}" for c in changes
-                   if c.kind in ("drop_column", "drop_table") and c.table in lost_tables]
-        message = (f"the upgrade drops {', '.join(dropped)}; {'its' if len(dropped) == 1 else 'their'} values cannot "
-                   "come back on downgrade" if dropped
-                   else "downgrade does not give back the rows that existed before the upgrade")
-        found.append(Finding(revision=revision, kind="downgrade_loses_rows", message=message,
-                             details=observation.downgrade_lost))
-    return found
-
-
-def _names(text: str) -> list[str]:
-    """The test functions defined at the top of a module's text (the tests verification expects)."""
-    import ast
-
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
-        return []
-    return [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")]

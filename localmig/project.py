@@ -50,6 +50,10 @@ class RevisionInfo(BaseModel):
     data_operations: list[str] = Field(
         default_factory=list, description="Calls that can change rows: op.execute, op.bulk_insert, ..."
     )
+    one_way: str | None = Field(
+        None, description="Why the revision file declares itself one-way (irreversible): the message of the "
+        "NotImplementedError its downgrade() raises, or its module attribute `irreversible`.",
+    )
 
     @property
     def slug(self) -> str:
@@ -297,6 +301,7 @@ def _revision_info(script: Script, root: Path) -> RevisionInfo:
         downgrade=downgrade_kind(tree),
         upgrade_empty=function_kind(tree, "upgrade") == "empty",
         data_operations=data_operations(tree),
+        one_way=one_way_declaration(tree),
     )
 
 
@@ -334,6 +339,28 @@ def function_kind(tree: ast.Module, name: str) -> DowngradeKind:
             if isinstance(raised, ast.Name) and raised.id == "NotImplementedError":
                 return "not_implemented"
     return "implemented"
+
+
+def one_way_declaration(tree: ast.Module) -> str | None:
+    """How the revision file declares itself one-way, if it does: a module attribute
+    ``irreversible = True`` (or a string: the reason), or ``raise NotImplementedError("why")``
+    with a message in ``downgrade()`` (a bare ``raise NotImplementedError`` is no declaration)."""
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        value = getattr(node, "value", None)
+        if any(isinstance(t, ast.Name) and t.id == "irreversible" for t in targets) and isinstance(value, ast.Constant):
+            if value.value is True:
+                return "irreversible = True"
+            if isinstance(value.value, str) and value.value.strip():
+                return value.value.strip()
+    downgrade = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "downgrade"), None)
+    for node in downgrade.body if downgrade is not None else ():  # a raise at the top, not one under an if
+        if (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and isinstance(node.exc.func, ast.Name)
+                and node.exc.func.id == "NotImplementedError" and node.exc.args
+                and isinstance(message := node.exc.args[0], ast.Constant) and isinstance(message.value, str)
+                and message.value.strip()):
+            return f"downgrade() raises NotImplementedError({message.value.strip()!r})"
+    return None
 
 
 ORM_WRITES = {"bulk_update_mappings", "bulk_insert_mappings", "bulk_save_objects", "add", "add_all", "merge",

@@ -149,10 +149,11 @@ class RenderedModule(BaseModel):
         return [t for t in self.tests if t.name in wanted]
 
     def text(self, findings: Iterable[str] = (), keep: Iterable[str] | None = None,
-             xfail: dict[str, str] | None = None) -> str:
+             xfail: dict[str, str] | None = None, strict_xfail: dict[str, str] | None = None) -> str:
         """The module file, header included: the kept tests (all by default), ``xfail`` markers
-        (test name -> reason), and the findings its tests expose in the docstring."""
-        revision, xfail = self.revision, xfail or {}
+        (test name -> reason), ``strict_xfail`` markers for tests that encode an acknowledged
+        defect (an XPASS fails them), and the findings its tests expose in the docstring."""
+        revision, xfail, strict = self.revision, xfail or {}, strict_xfail or {}
         chosen = self._chosen(keep)
         lines = list(self.intro)
         findings = list(findings)
@@ -164,7 +165,8 @@ class RenderedModule(BaseModel):
         title = f"Tests for Alembic revision {revision.id}: {revision.message or '(no message)'}"
         docstring = "\n".join(_escape_docstring(line) for line in [title, *lines])
         text = [f'"""{docstring}\n"""', ""]
-        imports = set(self.imports) | ({"import pytest"} if any(t.name in xfail for t in chosen) else set())
+        marked = any(t.name in xfail or t.name in strict for t in chosen)
+        imports = set(self.imports) | ({"import pytest"} if marked else set())
         if imports:
             text += sorted(imports) + [""]
         text += ["", f"REVISION = {revision.id!r}", ""]
@@ -172,6 +174,8 @@ class RenderedModule(BaseModel):
             text.append("")
             if test.name in xfail:
                 text.append(f"@pytest.mark.xfail(reason={xfail[test.name]!r}, strict=False)")
+            elif test.name in strict:
+                text.append(f"@pytest.mark.xfail(reason={strict[test.name]!r}, strict=True)")
             text.append(test.source)
             text.append("")
         body = "\n".join(text).rstrip() + "\n"
@@ -229,6 +233,14 @@ def render_module(revision: RevisionInfo, diff: SchemaDiff | None, plan: TestPla
 
 def _escape_docstring(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+
+
+def defined_tests(text: str) -> list[str]:
+    """The test functions defined at the top of a module's text; none when it does not parse."""
+    try:
+        return plan_from_module(text)
+    except SyntaxError:
+        return []
 
 
 def plan_from_module(text: str) -> list[str]:

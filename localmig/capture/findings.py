@@ -34,6 +34,14 @@ FINDING_ASPECTS: dict[str, set[str]] = {
 }
 
 
+# Findings a downgrade across a one-way revision is expected to give (see localmig/baseline.py).
+ONE_WAY_KINDS: frozenset[str] = frozenset(
+    {"downgrade_failed", "downgrade_incomplete", "downgrade_not_implemented", "round_trip_failed",
+     "downgrade_fails_with_rows", "downgrade_loses_rows"})
+
+Acceptance = Literal["acknowledged", "one_way"]
+
+
 class Finding(BaseModel):
     """A defect of the history itself, found by running it."""
 
@@ -41,4 +49,14 @@ class Finding(BaseModel):
     kind: FindingKind
     message: str
     details: list[str] = Field(default_factory=list)
+    accepted: Acceptance | None = Field(
+        None, description="Why the finding does not fail `localmig check`: acknowledged in the baseline file, or "
+        "one_way: a downgrade finding of a revision declared one-way (or below one). None: it counts.")
+    reason: str | None = Field(None, description="The reason given with the acknowledgement or the one-way declaration.")
+
+    @property
+    def label(self) -> str:
+        """How the finding is shown: its kind, or how it is accepted."""
+        return {"acknowledged": f"{self.kind} (acknowledged)", "one_way": f"{self.kind}: one-way (declared)",
+                None: self.kind}[self.accepted]
 

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+from alembic.script import ScriptDirectory
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -19,12 +20,15 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from ..baseline import explaining
 from ..batch import BatchOptions, BatchReport, now, run_batch
-from ..checks import run_check
+from ..changed import changed_files, changed_tail
+from ..checks import CheckReport, run_check
 from ..errors import ExitCode
 from ..events import Event, Notice, RevisionProgress
 from ..options import SessionOptions
 from ..pipeline import Session
+from ..project import RevisionInfo
 from ..write import atomic_write
 from .common import ProgressView, console, model_choice, model_options, out, project_options
 from .scan import print_findings
@@ -141,27 +145,66 @@ def print_summary(report: BatchReport) -> None:
 @click.command()
 @project_options
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Suite folder (default: <project>/tests/migrations).")
-@click.option("--allow-findings", is_flag=True, help="Tests that fail because of a reported finding do not fail the check.")
+@click.option("--allow-findings", is_flag=True, help="No finding fails the check (not even new ones; see --update-baseline).")
+@click.option("--update-baseline", is_flag=True,
+              help="Acknowledge today's findings in the baseline file (.localmig.toml or [tool.localmig] in "
+                   "pyproject.toml; reasons of entries that still occur are kept, stale ones removed), then check.")
+@click.option("--since", "since_ref", metavar="REF",
+              help="Only the revisions whose files changed since this git ref, and every revision after them.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def check(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, out_dir: Path | None,
-          allow_findings: bool, as_json: bool) -> None:
-    """CI gate: every revision has a current test file and the suite passes.
+          allow_findings: bool, update_baseline: bool, since_ref: str | None, as_json: bool) -> None:
+    """CI gate: every revision has a current test file, the suite passes, and no finding is new.
 
-    Exit codes: 0 clean; 1 problems (missing, stale or failing tests; findings unless
-    --allow-findings); 2 usage or configuration error; 3 not a usable Alembic project.
+    Findings acknowledged in the baseline file, and downgrade findings of one-way revisions, do
+    not fail it; an acknowledgement that no longer occurs does ("stale acknowledgement").
+
+    Exit codes: 0 clean; 1 problems (missing, stale or failing tests; findings the baseline does
+    not accept, unless --allow-findings; stale acknowledgements); 2 usage or configuration error
+    (a bad baseline file, an unknown --since ref); 3 not a usable Alembic project.
     """
     options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, out=out_dir)
     with ProgressView(quiet=as_json) as view, Session.open(options, view) as session:
-        result = run_check(session, allow_findings=allow_findings)
+        revisions = _changed_since(session, since_ref) if since_ref else None
+        result = run_check(session, allow_findings=allow_findings, revisions=revisions, update_baseline=update_baseline)
+        total = len(session.revisions)
     if as_json:
         out.print_json(json.dumps({"ok": result.ok, **result.model_dump(mode="json", exclude={"outcomes"}),
                                    "tests": len(result.outcomes)}))
     else:
-        passed = sum(1 for o in result.outcomes if o.verdict == "passed")
-        out.print(f"{result.files} test files, {len(result.outcomes)} tests, {passed} passed")
-        for problem in result.problems:
-            out.print(f"[red]{problem.kind}[/] {problem.revision or ''} {problem.message}", markup=True, highlight=False)
-        print_findings(result.findings)
-        out.print("[green]check passed[/]" if result.ok else f"[red]check failed: {len(result.problems)} problem(s)[/]")
+        _print_check(result, since_ref, total)
     if not result.ok:
         sys.exit(ExitCode.PROBLEMS)
+
+
+def _changed_since(session: Session, ref: str) -> list[RevisionInfo]:
+    """The revisions whose files changed since ``ref``, and every revision after them."""
+    root = session.project.root
+    whole = [session.out / name for name in session.shared_files()] + [session.baseline.path]
+    env = Path(ScriptDirectory.from_config(session.project.config()).dir) / "env.py"
+    return changed_tail(session.revisions, changed_files(root, ref), root=root, whole_history_files=[*whole, env],
+                        test_files={r.id: session.target(r) for r in session.revisions})
+
+
+def _print_check(result: CheckReport, since_ref: str | None, total: int) -> None:
+    if since_ref:
+        first = f" (from {result.checked[0]})" if result.checked else ""
+        out.print(f"{len(result.checked)} of {total} revisions changed since {since_ref} or come after one{first}",
+                  highlight=False)
+    passed = sum(1 for o in result.outcomes if o.outcome == "passed")
+    skipped = sum(1 for o in result.outcomes if o.outcome == "skipped")
+    expected = sum(1 for o in result.outcomes if (f := explaining(o, result.findings)) is not None and f.accepted)
+    out.print(f"{result.files} test files, {len(result.outcomes)} tests, {passed} passed"
+              + (f", {skipped} xfailed or skipped" if skipped else "")
+              + (f", {expected} fail because of accepted findings" if expected else ""), highlight=False)
+    if result.one_way:
+        out.print(f"one-way: no downgrade tests for {len(result.one_way)} revision(s)", highlight=False)
+        for why in result.one_way.values():
+            out.print(f"  [dim]{escape(why)}[/]")
+    if result.baseline_written:
+        out.print(f"baseline written: {result.baseline} ({sum(1 for f in result.findings if f.accepted == 'acknowledged')} "
+                  "acknowledged finding(s))", highlight=False)
+    for problem in result.problems:
+        out.print(f"[red]{problem.kind}[/] {problem.revision or ''} {escape(problem.message)}", highlight=False)
+    print_findings(result.findings)
+    out.print("[green]check passed[/]" if result.ok else f"[red]check failed: {len(result.problems)} problem(s)[/]")

@@ -89,9 +89,14 @@ def print_findings(findings) -> None:
     if not findings:
         out.print("[green]no findings[/]: every upgrade applied and every downgrade restored the schema")
         return
-    out.print(f"[bold]{len(findings)} finding(s):[/]")
+    accepted = sum(1 for f in findings if f.accepted)
+    out.print(f"[bold]{len(findings)} finding(s)" + (f", {accepted} accepted (acknowledged or one-way)" if accepted else "") + ":[/]")
     for finding in findings:
         where = finding.revision or "history"
+        if finding.accepted:  # acknowledged, or a downgrade finding of a one-way revision: dimmed, with the reason
+            out.print(f"  [dim]{escape(finding.label)} {where}: {escape(finding.message)}[/]")
+            out.print(f"      [dim]reason: {escape(finding.reason or '')}[/]")
+            continue
         out.print(f"  [red]{finding.kind}[/] {where}: {escape(finding.message)}")
         for detail in finding.details:
             out.print(f"      {escape(detail)}")

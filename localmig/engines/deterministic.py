@@ -32,14 +32,23 @@ def plan_for(
     before: SchemaSnapshot,
     after: SchemaSnapshot,
     observation: DataObservation | None = None,
+    *,
+    one_way: str | None = None,
 ) -> TestPlan:
-    """Every deterministic test for one revision."""
+    """Every deterministic test for one revision; with ``one_way`` (why the revision cannot be
+    downgraded: it is declared one-way, or below such a revision) no downgrade or round-trip test,
+    and the rows test stops after the upgrade."""
     builder = _PlanBuilder(revision.id)
     replaced = _replaced_keys(diff)
     for change in diff.changes:
         if change.kind.startswith("drop_") and (change.table, change.name) in replaced:
             continue  # dropped and re-added under the same key: the add checks the new shape
         _upgrade_tests(builder, change)
+    if one_way is not None:
+        builder.plan.notes.append(f"No downgrade or round-trip tests: {one_way}.")
+        if observation is not None:
+            _data_tests(builder, observation, downgrades=False)
+        return builder.plan
     _downgrade_tests(builder, diff)
     builder.add(
         "test_round_trip_upgrade_downgrade_upgrade",
@@ -406,9 +415,27 @@ def _read_lines(rows_by_table: dict[str, list[dict]], unstable: dict[str, list[s
     return lines
 
 
-def _data_tests(builder: _PlanBuilder, observation: DataObservation) -> None:
-    """One test: seed rows, upgrade and compare, downgrade and compare (or, where the migration
-    fails on rows, a test that shows it)."""
+# (the migration changes rows, the downgrade is tested) -> the rows test's name and docstring
+_ROWS_TESTS = {
+    (True, True): ("test_rows_through_upgrade_and_downgrade_as_observed",
+                   "Characterization: localmig seeded these rows, ran the upgrade and the downgrade and recorded "
+                   "the rows it found after each; confirm they are what the migration should do."),
+    (False, True): ("test_existing_rows_survive_upgrade_and_downgrade",
+                    "Rows that existed before the upgrade are still there after it (new columns hold their "
+                    "defaults) and after the downgrade, as they were seeded."),
+    (True, False): ("test_rows_through_upgrade_as_observed",
+                    "Characterization: localmig seeded these rows, ran the upgrade and recorded the rows it "
+                    "found; confirm they are what the migration should do."),
+    (False, False): ("test_existing_rows_survive_upgrade",
+                     "Rows that existed before the upgrade are still there after it (new columns hold their "
+                     "defaults)."),
+}
+
+
+def _data_tests(builder: _PlanBuilder, observation: DataObservation, *, downgrades: bool = True) -> None:
+    """One test: seed rows, upgrade and compare, downgrade and compare (without ``downgrades``,
+    for a one-way revision: upgrade and compare), or, where the migration fails on rows, a test
+    that shows it."""
     imports: set[str] = set()
     insert = _insert_lines(observation.seeds, imports)
     unstable = observation.unstable_columns
@@ -416,20 +443,12 @@ def _data_tests(builder: _PlanBuilder, observation: DataObservation) -> None:
         builder.add("test_upgrade_succeeds_with_existing_rows", "data",
                     "The upgrade runs on a database that already holds rows.", [*insert, "database.upgrade(REVISION)"])
     elif observation.after_upgrade is not None:
-        lines = [*insert, "database.upgrade(REVISION)", *_read_lines(observation.after_upgrade, unstable, imports),
-                 "database.downgrade(REVISION)"]
-        if observation.after_downgrade is not None:
-            lines += _read_lines(observation.after_downgrade, unstable, imports)
-        if observation.changes_data:
-            name, docstring = "test_rows_through_upgrade_and_downgrade_as_observed", (
-                "Characterization: localmig seeded these rows, ran the upgrade and the downgrade and recorded "
-                "the rows it found after each; confirm they are what the migration should do."
-            )
-        else:
-            name, docstring = "test_existing_rows_survive_upgrade_and_downgrade", (
-                "Rows that existed before the upgrade are still there after it (new columns hold their "
-                "defaults) and after the downgrade, as they were seeded."
-            )
+        lines = [*insert, "database.upgrade(REVISION)", *_read_lines(observation.after_upgrade, unstable, imports)]
+        if downgrades:
+            lines.append("database.downgrade(REVISION)")
+            if observation.after_downgrade is not None:
+                lines += _read_lines(observation.after_downgrade, unstable, imports)
+        name, docstring = _ROWS_TESTS[(observation.changes_data, downgrades)]
         builder.add(name, "data", docstring, lines)
     if observation.null_failure is not None:
         failure = observation.null_failure

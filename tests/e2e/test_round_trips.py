@@ -37,4 +37,5 @@ def test_a_failing_round_trip_test_is_confirmed_as_a_finding_and_kept(project):
     suite = run_cli("check", str(root), "--allow-findings")
     assert suite.returncode == 0, suite.stdout + suite.stderr
     strict = run_cli("check", str(root))
-    assert strict.returncode == 1 and "test_round_trip_upgrade_downgrade_upgrade fails because of a finding" in strict.stdout
+    assert strict.returncode == 1 and f"finding {REVISION} round_trip_failed: upgrade after downgrade" in strict.stdout
+    assert "(makes test_round_trip_upgrade_downgrade_upgrade fail)" in strict.stdout
