@@ -75,7 +75,7 @@ def build_context(
     hint: str = "",
 ) -> ModelContext:
     touched = set(diff.touched_tables)
-    source = redact_source(source_path.read_text(encoding="utf-8"))
+    source = redact_source(source_path.read_text(encoding="utf-8"), dialect)
     mentioned = _mentioned_tables(source, before, after)  # in code, not in comments or docstring prose
     focus = touched | mentioned
     neighbours = before.neighbours(focus) | after.neighbours(focus)
@@ -90,7 +90,7 @@ def build_context(
         source=source,
         neighbours=sorted(neighbours),
         existing_tests=existing_tests,
-        findings=[redact_finding(f) for f in findings],
+        findings=[redact_finding(f, dialect) for f in findings],
         hint=hint,
     )
 
