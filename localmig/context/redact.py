@@ -105,6 +105,14 @@ class _Redactor(ast.NodeTransformer):
                 rebuilt.append(self.visit(expression))
         return ast.copy_location(_joined(rebuilt, f_string=isinstance(node, ast.JoinedStr)), node)
 
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.AST:
+        """A signed number is one value: ``-4242`` becomes one placeholder."""
+        operand = node.operand
+        if isinstance(node.op, (ast.USub, ast.UAdd)) and isinstance(operand, ast.Constant) \
+                and isinstance(operand.value, (int, float, complex)) and not isinstance(operand.value, bool):
+            return self.visit(ast.copy_location(operand, node)) if self.mode[-1] != "keep" else node
+        return self.generic_visit(node)
+
     def visit_Dict(self, node: ast.Dict) -> ast.AST:
         """In a statement, keys that are names (columns, bind parameters) stay; values never do."""
         if self.mode[-1] != "sql":
@@ -128,7 +136,9 @@ class _Redactor(ast.NodeTransformer):
         """bulk_insert rows: keep the dict keys (column names), redact the values."""
         for child in ast.walk(node):
             if isinstance(child, ast.Dict):
-                child.values = [self._placeholder(v) if isinstance(v, ast.Constant) else self.visit(v) for v in child.values]
+                child.values = [self._placeholder(v) if isinstance(v, ast.Constant)
+                                else self._placeholder(v.operand) if _signed_number(v) else self.visit(v)
+                                for v in child.values]
         return node
 
     def _placeholder(self, node: ast.Constant) -> Any:
@@ -157,6 +167,11 @@ class _Redactor(ast.NodeTransformer):
         if isinstance(node.target, ast.Name) and node.target.id in REVISION_NAMES:
             return node
         return self.generic_visit(node)
+
+
+def _signed_number(node: ast.AST) -> bool:
+    return isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)) \
+        and isinstance(node.operand, ast.Constant) and isinstance(node.operand.value, (int, float))
 
 
 def _text_parts(node: ast.AST) -> list[str | ast.expr]:

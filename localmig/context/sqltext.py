@@ -140,8 +140,9 @@ def _placeholder(kind: str, counter: list[int]) -> str:
 
 
 def _gap(comment: str) -> str:
-    """A comment, with the whitespace around it, as one space or one line break."""
-    return "\n" if "\n" in comment else " "
+    """Comments and the whitespace around them: the whitespace only (one space if there is none)."""
+    before, after = comment[: len(comment) - len(comment.lstrip())], comment[len(comment.rstrip()):]
+    return before + after or " "
 
 
 def _is_parameter_position(previous: Token | None, token: Token) -> bool:

@@ -58,7 +58,7 @@ def test_no_literal_survives_in_any_form_whatever_the_dialect(form, dialect):
         ("UPDATE t SET a = N'x', b = X'AB', c = B'01', d = U&'u'", "postgresql",
          "UPDATE t SET a = :str_1, b = :str_2, c = :str_3, d = :str_4"),
         ("UPDATE t SET a = 1 -- why\nWHERE b = 2 /* how */ AND c = 3", "sqlite",
-         "UPDATE t SET a = :num_1\nWHERE b = :num_2 AND c = :num_3"),
+         "UPDATE t SET a = :num_1 \nWHERE b = :num_2  AND c = :num_3"),
         ("UPDATE t SET a = -1, b = 5-1, c = (+2.5), d = x.y - 3", None,
          "UPDATE t SET a = :num_1, b = :num_2-:num_3, c = (:num_4), d = x.y - :num_5"),
         ("UPDATE t SET a = 'unterminated, b = 2", None, "UPDATE t SET a = :str_1"),
@@ -144,6 +144,12 @@ def test_percent_formatting_keeps_its_placeholders():
     redacted = redacted_upgrade(f"op.execute(\"UPDATE t SET a = %s, b = '{CANARY}'\" % (value,))")
 
     assert "'UPDATE t SET a = %s, b = :str_1' % (value,)" in redacted
+
+
+def test_a_signed_python_number_is_one_placeholder():
+    redacted = redacted_upgrade("op.bulk_insert(t, [{'n': -7311, 'm': +2.5}])\nFLOOR = -7312")
+
+    assert "{'n': '<num_1>', 'm': '<num_2>'}" in redacted and "FLOOR = '<num_3>'" in redacted
 
 
 def test_bytes_constants_are_values_too():
