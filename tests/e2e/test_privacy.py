@@ -37,7 +37,6 @@ from tests.e2e.test_model_scripted import (
     PASSING_BODY,
     answer,
     clean_environment,
-    cli_generate,
     copy_demo,
     generate,
     logged,
@@ -315,8 +314,8 @@ def test_a_chat_redirected_off_the_machine_is_refused_logged_and_exits_5(tmp_pat
     assert "Traceback" not in result.stderr
     assert "10.1.2.3" not in (log.read_text() if log.exists() else "")  # not even attempted
     [exchange] = logged(root)
-    assert (exchange.error_kind, exchange.answer) == ("redirect_refused", None)
-    assert "redirected to http://10.1.2.3:11434/api/chat" in (exchange.error or "")
+    assert (exchange.error_kind, exchange.outcome, exchange.answer) == ("redirect_refused", "failed: redirect_refused", None)
+    assert "redirected to http://10.1.2.3:11434/api/chat" in exchange.errors[0]
 
 
 LOOPBACK_ONLY_HOOK = '''\
