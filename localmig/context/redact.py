@@ -136,9 +136,8 @@ class _Redactor(ast.NodeTransformer):
         """bulk_insert rows: keep the dict keys (column names), redact the values."""
         for child in ast.walk(node):
             if isinstance(child, ast.Dict):
-                child.values = [self._placeholder(v) if isinstance(v, ast.Constant)
-                                else self._placeholder(v.operand) if _signed_number(v) else self.visit(v)
-                                for v in child.values]
+                child.values = [self._placeholder(v) if isinstance(v, ast.Constant) else self.visit(v)
+                                for v in child.values]  # a signed number: visit_UnaryOp
         return node
 
     def _placeholder(self, node: ast.Constant) -> Any:
@@ -167,11 +166,6 @@ class _Redactor(ast.NodeTransformer):
         if isinstance(node.target, ast.Name) and node.target.id in REVISION_NAMES:
             return node
         return self.generic_visit(node)
-
-
-def _signed_number(node: ast.AST) -> bool:
-    return isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)) \
-        and isinstance(node.operand, ast.Constant) and isinstance(node.operand.value, (int, float))
 
 
 def _text_parts(node: ast.AST) -> list[str | ast.expr]:
@@ -208,27 +202,57 @@ def _joined(parts: list[str | ast.expr], *, f_string: bool) -> ast.expr:
     return joined
 
 
-def redact_finding(message: str, dialect: str | None = None) -> str:
-    """A finding's message with the literals of the SQL it quotes (``[SQL: ...]``) redacted."""
-    return _FINDING_SQL.sub(lambda m: f"[SQL: {redact_sql(m.group(1), [0], dialect)}]", message)
+def redact_finding(message: str, dialect: str | None = None, known: set[str] | None = None) -> str:
+    """A finding's message with the literals of the SQL it quotes (``[SQL: ...]``) redacted; with
+    ``known`` (the names and numbers the model is shown anyway), the rest of the message too, as
+    in :func:`redact_failure` (a database error's first line may quote a value)."""
+    pieces = _FINDING_SQL.split(message)  # text, SQL, text, SQL, ... text
+    return "".join(
+        f"[SQL: {redact_sql(piece, [0], dialect)}]" if index % 2
+        else piece if known is None else _redact_report_text(piece, known)
+        for index, piece in enumerate(pieces)
+    )
 
 
 _PATH = re.compile(r"(?<![\w.~])(?:[A-Za-z]:)?(?:[\\/][^\s:'\"()\[\]\\/]+)+[\\/]([^\s:'\"()\[\]\\/]+)")
 _QUOTED = re.compile(r"\"\"\"(.*?)\"\"\"|'((?:[^'\\\n]|\\.)*)'|\"((?:[^\"\\\n]|\\.)*)\"")
 _TRUNCATED = re.compile(r"'(?!<str>)[^'\n]*\.\.\.")
 _NUMBER = re.compile(r"(?<![\w.:<])-?\d+(?:\.\d+)?(?![\w.>])")
+# SQL quoted by SQLAlchemy in an error, up to the "]" that ends a line (the statement may span lines).
+_REPORT_SQL = re.compile(r"\[SQL:(\s.*?)\](?=[ \t]*(?:\n|$)| \(at )", re.DOTALL)
+# Values PostgreSQL prints unquoted in an error's DETAIL line.
+_KEY_VALUES = re.compile(r"(Key \([^)\n]*\)=\().*?(\))(?= already exists| is not present| conflicts with|\.?$)", re.MULTILINE)
+_FAILING_ROW = re.compile(r"(Failing row contains \().*(\))", re.MULTILINE)
+_ASSERTION_MESSAGE = re.compile(r"(AssertionError: )(?!assert\b)(.+)$", re.MULTILINE)
 
 
-def redact_failure(text: str, known: set[str]) -> str:
+def redact_failure(text: str, known: set[str], dialect: str | None = None) -> str:
     """pytest's report of a failed test, fit to go back to the model.
 
     The report quotes rows read from the scratch database (whose values come from the
     migrations' literals) and absolute paths of the staging folder and of installed packages.
-    Paths become file names; a quoted string or a number stays only if it is in ``known`` (the
-    schema's names and the literals of the model's own tests), else it becomes ``<str>`` /
-    ``<num>``.
+    Paths become file names; SQL quoted in an error (``[SQL: ...]``) is redacted as SQL; the
+    values PostgreSQL prints in a DETAIL line become ``<values>``; an assertion's own message
+    stays only if the model wrote it; a quoted string or a number stays only if it is in
+    ``known`` (the schema's names and the literals of the model's own tests), else it becomes
+    ``<str>`` / ``<num>``.
     """
+    pieces = _REPORT_SQL.split(text)
+    return "".join(f"[SQL:{redact_sql(piece, [0], dialect)}]" if index % 2 else _redact_report_text(piece, known)
+                   for index, piece in enumerate(pieces))
+
+
+def _redact_report_text(text: str, known: set[str]) -> str:
     text = _PATH.sub(lambda m: m.group(1), text)
+    text = _KEY_VALUES.sub(r"\1<values>\2", text)
+    text = _FAILING_ROW.sub(r"\1<values>\2", text)
+
+    def message(match: re.Match[str]) -> str:
+        said = match.group(2).strip()
+        words = re.findall(r"[^\s'\"()\[\]{},:]+", said)
+        return match.group(0) if said in known or all(word in known for word in words) else match.group(1) + "<message>"
+
+    text = _ASSERTION_MESSAGE.sub(message, text)
 
     def quoted(match: re.Match[str]) -> str:
         content = next(group for group in match.groups() if group is not None)

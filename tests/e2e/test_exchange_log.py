@@ -29,7 +29,7 @@ from tests.e2e.test_model_scripted import (
     write_config,
 )
 from tests.ollama_servers import ScriptedOllama
-from tests.unit.test_llm import loopback_only
+from tests.unit.test_redirects import loopback_only
 
 __all__ = ["clean_environment", "demo", "loopback_only"]  # fixtures, shared
 

@@ -209,6 +209,49 @@ def test_a_pytest_report_keeps_the_models_own_literals_and_schema_names_only():
     assert "base.py:1964: in _exec_single_context" in redacted and "x.py:3: in helper" in redacted
 
 
+PG_REPORT = """\
+test_model_contacts: sqlalchemy.exc.IntegrityError: (psycopg.errors.UniqueViolation) duplicate key value
+E       sqlalchemy.exc.IntegrityError: (psycopg.errors.UniqueViolation) duplicate key value violates unique constraint "uq_contacts_email"
+E       DETAIL:  Key (email, note)=(cnry-key@example.invalid, it's (cnry)) already exists.
+E       [SQL:
+E               UPDATE contacts  -- cnry-comment
+E               SET note = $$cnry-dollar$$ WHERE id = 7311051
+E           ]
+E       [parameters: {'note': 'cnry-param'}]
+E       DETAIL:  Failing row contains (7311052, cnry-row@example.invalid, null).
+E       AssertionError: cnry-computed-message
+E       assert False
+E       AssertionError: rows should be empty
+E       assert [] == ['x']
+"""
+
+
+def test_a_postgresql_report_loses_its_values_its_sql_literals_and_computed_messages():
+    known = {"contacts", "email", "note", "id", "uq_contacts_email", "rows should be empty", "x"}
+
+    redacted = redact_failure(PG_REPORT, known)
+
+    assert "cnry" not in redacted and "7311051" not in redacted and "7311052" not in redacted
+    assert 'violates unique constraint "uq_contacts_email"' in redacted
+    assert "Key (email, note)=(<values>) already exists." in redacted
+    assert "UPDATE contacts  \nE               SET note = :str_1 WHERE id = :num_2" in redacted
+    assert "[parameters: {'note': '<str>'}]" in redacted
+    assert "Failing row contains (<values>)." in redacted
+    assert "AssertionError: <message>\nE       assert False" in redacted
+    assert "AssertionError: rows should be empty" in redacted  # the model's own message
+
+
+def test_a_finding_quoting_a_value_keeps_the_names_the_model_is_shown_and_loses_the_value():
+    known = {"orders", "status", "ticket_status", "x", "py", "12"}
+    message = ('upgrade: DataError: (psycopg.errors.InvalidTextRepresentation) invalid input value for enum '
+               'ticket_status: "cnry-status" [SQL: UPDATE orders SET status = \'cnry-status\'] (at x.py:12)')
+
+    assert redact_finding(message, "postgresql", known) == (
+        "upgrade: DataError: (psycopg.errors.InvalidTextRepresentation) invalid input value for enum "
+        "ticket_status: '<str>' [SQL: UPDATE orders SET status = :str_1] (at x.py:12)")
+    assert redact_finding('relation "orders" does not exist', None, known) == 'relation "orders" does not exist'
+
+
 # ---------------------------------------------------------------------------------- the token budget
 
 
