@@ -123,7 +123,8 @@ def redact_sql_text(sql: str, counter: list[int], dialect: str | None = None) ->
     without backslash escapes) sees as a literal is redacted, so that a quote read differently
     by another database never brings a literal's content out into the open."""
     name = sqlglot_dialect(dialect)
-    spans = [span for cls in _tokenizer_classes(name) for span in literal_spans(sql, cls(dialect=name or None))]
+    readings = _tokenizer_classes(name) if "\\" in sql else _tokenizer_classes(name)[:1]  # the same without "\\"
+    spans = [span for cls in readings for span in literal_spans(sql, cls(dialect=name or None))]
     out: list[str] = []
     position = 0
     for start, end, kind in _merged(spans):
