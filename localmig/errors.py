@@ -91,6 +91,18 @@ class HostRefused(ModelError):
     """The configured Ollama host is not loopback and remote hosts are not allowed."""
 
 
+class RedirectRefused(HostRefused):
+    """The Ollama server redirected a request to a host the policy does not allow; nothing was sent there."""
+
+
+class ModelServerError(ModelError):
+    """The Ollama server answered with an HTTP error status (500, 400...)."""
+
+
+class ModelStreamCut(ModelError):
+    """The answer stopped halfway: the connection was cut or the server reported an error mid-stream."""
+
+
 class PromptTooLarge(ModelError):
     """The prompt does not fit the model's context even after cutting optional parts."""
 

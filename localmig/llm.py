@@ -1,8 +1,10 @@
 """The Ollama conversation: host policy, structured chat with streaming, and plain errors.
 
 Everything goes through the official ``ollama`` client. A host must be loopback unless the
-settings allow remote hosts and list this one. Every failure becomes a :class:`ModelError`
-subclass whose message says what to do (start Ollama, pull the model, raise the timeout).
+settings allow remote hosts and list this one (:class:`HostPolicy`); the policy is checked again
+before every request the client sends, so a redirect to a host it does not allow is refused
+before anything reaches that host. Every failure becomes a :class:`ModelError` subclass whose
+message says what to do (start Ollama, pull the model, raise the timeout).
 """
 
 from __future__ import annotations
@@ -17,10 +19,20 @@ from urllib.parse import urlsplit
 
 import httpx
 import ollama
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from .config import ModelProfile, Settings
-from .errors import Cancelled, HostRefused, ModelError, ModelNotPulled, ModelTimeout, ModelUnavailable
+from .errors import (
+    Cancelled,
+    HostRefused,
+    ModelError,
+    ModelNotPulled,
+    ModelServerError,
+    ModelStreamCut,
+    ModelTimeout,
+    ModelUnavailable,
+    RedirectRefused,
+)
 
 
 def host_name(host: str) -> str:
@@ -28,33 +40,67 @@ def host_name(host: str) -> str:
     return urlsplit(host if "://" in host else f"http://{host}").hostname or ""
 
 
-def is_loopback(host: str) -> bool:
-    """Whether the client reaches this machine at ``host``: loopback, or (as the client and the
-    OS read them) no host name (``:11434``) and the unspecified address (``0.0.0.0``, the usual
-    OLLAMA_HOST of a server that listens on every interface)."""
-    name = host_name(host)
+def is_loopback_name(name: str) -> bool:
+    """Whether a host name (no scheme, no port) reaches this machine: loopback, ``localhost``, no
+    name at all (``:11434``), the unspecified address (``0.0.0.0``, the usual OLLAMA_HOST of a
+    server that listens on every interface) and IPv4-mapped forms of these (``::ffff:127.0.0.1``)."""
+    name = name.strip("[]").lower()
     if name in ("", "localhost"):
         return True
     try:
         address = ipaddress.ip_address(name)
     except ValueError:
         return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
     return address.is_loopback or address.is_unspecified
 
 
+def is_loopback(host: str) -> bool:
+    """Whether the client reaches this machine at ``host`` (a URL, host:port or bare host)."""
+    return is_loopback_name(host_name(host))
+
+
+class HostPolicy(BaseModel):
+    """Which hosts may receive schema context: this machine always, another one only when the
+    settings allow remote hosts and list it. Applied to the configured host and to every request
+    the client makes, redirects included."""
+
+    model_config = ConfigDict(frozen=True)
+
+    allow_remote: bool = False
+    allowed: frozenset[str] = Field(frozenset(), description="Host names listed under allowed_hosts.")
+    source: str = Field("", description="The settings file, named in hints.")
+
+    @classmethod
+    def of(cls, settings: Settings) -> HostPolicy:
+        return cls(allow_remote=settings.allow_remote, allowed=frozenset(host_name(h) for h in settings.allowed_hosts),
+                   source=str(settings.source or ""))
+
+    def is_local(self, name: str) -> bool:
+        return is_loopback_name(name)
+
+    def allows(self, name: str) -> bool:
+        """Whether requests may go to the host name ``name``."""
+        return self.is_local(name) or (self.allow_remote and name.lower() in self.allowed)
+
+    def allow_hint(self, name: str) -> str:
+        source = f" ({self.source})" if self.source else ""
+        return f"set `allow_remote: true` and list {name!r} under `allowed_hosts` in models.yaml{source}"
+
+    def check(self, host: str) -> str:
+        """``host`` if it may be used; HostRefused for a remote host that is not explicitly allowed."""
+        if self.allows(host_name(host)):
+            return host
+        raise HostRefused(
+            f"refusing to send schema context to {host}: it is not a loopback address",
+            hint=f"to allow it, {self.allow_hint(host_name(host))}",
+        )
+
+
 def check_host(host: str, settings: Settings) -> str:
-    """``host`` if it may be used; HostRefused for a remote host that is not explicitly allowed."""
-    if is_loopback(host):
-        return host
-    name = host_name(host)
-    allowed = {host_name(h) for h in settings.allowed_hosts}
-    if settings.allow_remote and name in allowed:
-        return host
-    source = f" ({settings.source})" if settings.source else ""
-    raise HostRefused(
-        f"refusing to send schema context to {host}: it is not a loopback address",
-        hint=f"to allow it, set `allow_remote: true` and list {name!r} under `allowed_hosts` in models.yaml{source}",
-    )
+    """``host`` if ``settings`` allow it; HostRefused for a remote host that is not explicitly allowed."""
+    return HostPolicy.of(settings).check(host)
 
 
 class ChatReply(BaseModel):
@@ -71,10 +117,29 @@ class ChatReply(BaseModel):
 class OllamaModel:
     """One model profile on one Ollama host."""
 
-    def __init__(self, profile: ModelProfile, settings: Settings) -> None:
+    def __init__(self, profile: ModelProfile, settings: Settings, policy: HostPolicy | None = None) -> None:
         self.profile = profile
-        self.host = check_host(settings.host_for(profile), settings)
-        self.client = ollama.Client(host=self.host, timeout=profile.timeout)
+        self.policy = HostPolicy.of(settings) if policy is None else policy
+        self.host = self.policy.check(settings.host_for(profile))
+        self.client = self._new_client()
+
+    def _new_client(self) -> ollama.Client:
+        """The official client, with every request (redirects included) checked against the policy
+        before it is sent: httpx calls request hooks before each hop."""
+        return ollama.Client(host=self.host, timeout=self.profile.timeout, event_hooks={"request": [self._check_request]})
+
+    def _check_request(self, request: httpx.Request) -> None:
+        name = request.url.host
+        if self.policy.allows(name):
+            return
+        if name == host_name(self.host).strip("[]"):  # not a redirect: the configured host itself
+            self.policy.check(self.host)
+        target = f"{request.url.scheme}://{request.url.netloc.decode('ascii', 'replace')}{request.url.path}"
+        raise RedirectRefused(
+            f"the server at {self.host} redirected to {target}; localmig does not follow redirects to hosts not allowed",
+            hint=f"check the server or proxy at {self.host}; if {name} is meant to serve the model, make it the host "
+                 f"in models.yaml or OLLAMA_HOST, and {self.policy.allow_hint(name)}",
+        )
 
     @property
     def tag(self) -> str:
@@ -87,10 +152,10 @@ class OllamaModel:
         except (ConnectionError, httpx.ConnectError, httpx.TimeoutException):
             raise self._unavailable() from None
         except (httpx.RemoteProtocolError, httpx.ReadError):
-            raise ModelError(f"Ollama at {self.host} closed the connection without answering",
+            raise ModelStreamCut(f"Ollama at {self.host} closed the connection without answering",
                              hint="check the Ollama server log; run again") from None
         except ollama.ResponseError as error:
-            raise ModelError(f"Ollama at {self.host} answered {error.status_code}: {error.error}") from None
+            raise ModelServerError(f"Ollama at {self.host} answered {error.status_code}: {error.error}") from None
         return [m.model for m in listing.models if m.model]
 
     def is_pulled(self, tags: list[str] | None = None) -> bool:
@@ -134,7 +199,7 @@ class OllamaModel:
             finished.set()
             watcher.join()
             if cancel.is_set():
-                self.client = ollama.Client(host=self.host, timeout=self.profile.timeout)
+                self.client = self._new_client()
 
     def _chat(self, messages: list[dict[str, str]], schema: dict[str, Any], on_token: Callable[[str], None] | None) -> ChatReply:
         started = time.monotonic()
@@ -167,16 +232,16 @@ class OllamaModel:
         except httpx.TimeoutException:
             raise ModelTimeout(self._timeout_message(), hint="raise `timeout` in the profile, or use a smaller model") from None
         except (httpx.RemoteProtocolError, httpx.ReadError):
-            raise ModelError(f"the answer from {self.tag} stopped halfway (the connection was cut)",
+            raise ModelStreamCut(f"the answer from {self.tag} stopped halfway (the connection was cut)",
                              hint="check the Ollama server log; run again") from None
         except ollama.ResponseError as error:
             if error.status_code == 404:
                 raise self._not_pulled() from None
             if error.status_code == -1:
-                raise ModelError(f"the answer from {self.tag} stopped halfway: {error.error}",
+                raise ModelStreamCut(f"the answer from {self.tag} stopped halfway: {error.error}",
                                  hint="check the Ollama server log; run again") from None
-            raise ModelError(f"Ollama at {self.host} answered {error.status_code}: {error.error}") from None
-        raise ModelError(f"the answer from {self.tag} ended without its final message (stream cut)",
+            raise ModelServerError(f"Ollama at {self.host} answered {error.status_code}: {error.error}") from None
+        raise ModelStreamCut(f"the answer from {self.tag} ended without its final message (stream cut)",
                          hint="check the Ollama server log; run again")
 
     def _timeout_message(self) -> str:

@@ -1,5 +1,9 @@
 """The local store ``.localmig/localmig.db``: every prompt sent, every answer, and the answer cache.
 
+Every exchange is logged, failed ones too (HTTP error, stream cut, timeout, redirect refused,
+cancelled): ``error_kind`` says which, ``errors`` holds the message, ``outcome`` is
+``failed: <kind>``, and ``answer`` what arrived before the failure, if anything.
+
 SQLite through SQLAlchemy; its schema is managed by Alembic migrations of its own
 (``localmig/store_migrations``), applied when the store opens. The cache key covers the full
 prompt, the model tag, the options, the prompts version and the answer schema, so a re-run
@@ -12,7 +16,7 @@ import datetime
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from alembic import command
@@ -31,13 +35,17 @@ exchanges = sa.Table(
     sa.Column("prompts_version", sa.String), sa.Column("cache_key", sa.String), sa.Column("messages", sa.Text),
     sa.Column("answer", sa.Text), sa.Column("cache_hit", sa.Boolean), sa.Column("errors", sa.Text),
     sa.Column("outcome", sa.String), sa.Column("prompt_tokens", sa.Integer), sa.Column("answer_tokens", sa.Integer),
-    sa.Column("seconds", sa.Float),
+    sa.Column("seconds", sa.Float), sa.Column("error_kind", sa.String),
 )
 answers = sa.Table(
     "answers", metadata,
     sa.Column("cache_key", sa.String, primary_key=True), sa.Column("model", sa.String),
     sa.Column("answer", sa.Text), sa.Column("created_at", sa.String),
 )
+
+
+ErrorKind = Literal["http_error", "stream_cut", "timeout", "redirect_refused", "host_refused", "unavailable",
+                    "not_pulled", "cancelled", "model_error"]
 
 
 class Exchange(BaseModel):
@@ -53,10 +61,12 @@ class Exchange(BaseModel):
     prompts_version: str
     cache_key: str
     messages: list[dict[str, str]] = Field(description="The full prompt, exactly as sent.")
-    answer: str | None = None
+    answer: str | None = Field(None, description="The answer; of a failed exchange, what arrived before it failed.")
     cache_hit: bool = False
-    errors: list[str] = Field(default_factory=list)
+    errors: list[str] = Field(default_factory=list,
+                              description="What was wrong: the answer's validation errors, or why no answer came.")
     outcome: str | None = None
+    error_kind: ErrorKind | None = Field(None, description="Set when the exchange brought no answer.")
     prompt_tokens: int | None = None
     answer_tokens: int | None = None
     seconds: float | None = None
@@ -115,6 +125,10 @@ class Store:
             values["outcome"] = outcome
         with self.engine.begin() as connection:
             connection.execute(sa.update(exchanges).where(exchanges.c.id == exchange_id).values(**values))
+
+    def log_failure(self, exchange: Exchange, kind: ErrorKind, message: str) -> int:
+        """Log an exchange that brought no answer (the model's error, or a cancel)."""
+        return self.log(exchange.model_copy(update={"error_kind": kind, "errors": [message], "outcome": f"failed: {kind}"}))
 
     def recent(self, limit: int = 20, revision: str | None = None) -> list[Exchange]:
         query = sa.select(exchanges).order_by(exchanges.c.id.desc()).limit(limit)

@@ -2,7 +2,7 @@
 
 Both serve the part of Ollama's REST API that the official ``ollama`` client uses
 (``/api/chat``, ``/api/tags``, ``/api/show``, ``/api/ps``, ``/api/version``) over real HTTP on
-127.0.0.1, from a ``ThreadingHTTPServer`` in a daemon thread:
+127.0.0.1 (or another loopback address), from a ``ThreadingHTTPServer`` in a daemon thread:
 
 * ``ScriptedOllama`` answers chats from a queue of canned replies and faults;
 * ``ModelBackedOllama`` answers with a real small model (SmolLM2-135M run by xllamacpp).
@@ -102,6 +102,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_DELETE = _handle_request
 
+    def send_redirect(self, status: int, location: str) -> None:
+        self.send_response(status)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def send_json(self, status: int, obj: Any) -> None:
         data = json.dumps(obj).encode()
         self._start(status, "application/json; charset=utf-8", len(data))
@@ -139,15 +145,17 @@ class _HTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, owner: OllamaProtocolServer) -> None:
+    def __init__(self, owner: OllamaProtocolServer, address: str) -> None:
         self.owner = owner
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
-        super().__init__(("127.0.0.1", 0), _Handler)
+        self.accepted = 0
+        super().__init__((address, 0), _Handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._connections_lock:
             self._connections.add(request)
+            self.accepted += 1
         super().process_request(request, client_address)
 
     def shutdown_request(self, request: Any) -> None:
@@ -187,8 +195,12 @@ class OllamaProtocolServer:
     model_size = 3_825_819_519
     context_length = 16384
 
-    def __init__(self, models: Iterable[str]) -> None:
+    def __init__(self, models: Iterable[str], *, address: str = "127.0.0.1") -> None:
+        if not address.startswith("127."):
+            raise ValueError(f"test servers listen on loopback only, not {address}")
         self.models = list(models)
+        self.address = address
+        self.redirects: dict[str, tuple[int, str]] = {}
         self.requests: list[RecordedRequest] = []
         self._requests_lock = threading.Lock()
         self._stopping = threading.Event()
@@ -206,7 +218,7 @@ class OllamaProtocolServer:
     def start(self) -> OllamaProtocolServer:
         if self._httpd is not None:
             raise RuntimeError("a server starts once")
-        self._httpd = _HTTPServer(self)
+        self._httpd = _HTTPServer(self, self.address)
         threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -229,6 +241,11 @@ class OllamaProtocolServer:
     def __exit__(self, *exc_info: Any) -> None:
         self.stop()
 
+    @property
+    def connections(self) -> int:
+        """How many TCP connections the server accepted (a request or not)."""
+        return self._httpd.accepted if self._httpd is not None else 0
+
     def chat_requests(self) -> list[RecordedRequest]:
         """The ``POST /api/chat`` requests received so far, in order."""
         with self._requests_lock:
@@ -245,6 +262,9 @@ class OllamaProtocolServer:
     def _receive(self, out: _Handler, received: RecordedRequest) -> None:
         with self._requests_lock:
             self.requests.append(received)
+        if received.path in self.redirects:
+            out.send_redirect(*self.redirects[received.path])
+            return
         body = received.json if isinstance(received.json, dict) else {}
         name = str(body.get("model", ""))
         match received.method, received.path:
@@ -310,8 +330,8 @@ class ScriptedOllama(OllamaProtocolServer):
     500 ``{"error": "scripted server: no answer queued"}``.
     """
 
-    def __init__(self, models: list[str] | None = None) -> None:
-        super().__init__(["codellama:7b-instruct"] if models is None else models)
+    def __init__(self, models: list[str] | None = None, *, address: str = "127.0.0.1") -> None:
+        super().__init__(["codellama:7b-instruct"] if models is None else models, address=address)
         self._script: collections.deque[_Step] = collections.deque()
         self._script_lock = threading.Lock()
 

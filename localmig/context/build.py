@@ -75,11 +75,13 @@ def build_context(
     hint: str = "",
 ) -> ModelContext:
     touched = set(diff.touched_tables)
-    source = redact_source(source_path.read_text(encoding="utf-8"))
+    source = redact_source(source_path.read_text(encoding="utf-8"), dialect)
     mentioned = _mentioned_tables(source, before, after)  # in code, not in comments or docstring prose
     focus = touched | mentioned
     neighbours = before.neighbours(focus) | after.neighbours(focus)
     shown = sorted(focus | neighbours)
+    known = _shown_words(" ".join([source, revision.id, revision.message, *diff.describe(),
+                                   *(" ".join(t.describe()) for t in [*before.tables.values(), *after.tables.values()])]))
     return ModelContext(
         revision=revision.id,
         message=revision.message,
@@ -90,9 +92,16 @@ def build_context(
         source=source,
         neighbours=sorted(neighbours),
         existing_tests=existing_tests,
-        findings=[redact_finding(f) for f in findings],
+        findings=[redact_finding(f, dialect, known) for f in findings],
         hint=hint,
     )
+
+
+def _shown_words(text: str) -> set[str]:
+    """The names and numbers of what the model is shown anyway (the redacted source, the schemas):
+    a finding may quote them; any other quoted value or number in it is redacted."""
+    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_$]*|\d+", text))
+    return words | {part for word in words for part in word.split(".")}
 
 
 def _mentioned_tables(source: str, before: SchemaSnapshot, after: SchemaSnapshot) -> set[str]:

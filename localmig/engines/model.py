@@ -4,7 +4,9 @@ The model answers in a JSON schema built from :class:`ModelAnswer` (bounded list
 An answer is checked in two steps: pydantic, then semantics (names, Python syntax, imports,
 calls that reach the OS, tables and columns that exist). Each failure goes back to the model
 with the precise errors, at most ``repair_rounds`` times. Every request, cached or not, is
-logged in the store; a cached answer is replayed instead of asking the model again.
+logged in the store, and so is one that brought no answer (HTTP error, stream cut, timeout,
+redirect refused, cancelled) with its kind; a cached answer is replayed instead of asking the
+model again.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import ast
 import hashlib
 import json
 import textwrap
+import time
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
@@ -20,13 +23,26 @@ from pydantic import BaseModel, Field
 from ..cancel import CancelToken
 from ..config import ModelProfile
 from ..context import ModelContext, estimate_tokens, fit, redact_failure
-from ..errors import AnswerInvalid, CacheMiss
+from ..errors import (
+    AnswerInvalid,
+    CacheMiss,
+    Cancelled,
+    HostRefused,
+    LocalmigError,
+    ModelError,
+    ModelNotPulled,
+    ModelServerError,
+    ModelStreamCut,
+    ModelTimeout,
+    ModelUnavailable,
+    RedirectRefused,
+)
 from ..events import EventSink, ModelToken, RevisionProgress, ignore
 from ..outcomes import TestOutcome
 from ..plan import TestPlan
 from ..prompts import PromptSet
 from ..schema import SchemaSnapshot
-from ..store import Exchange, Store, cache_key
+from ..store import ErrorKind, Exchange, Store, cache_key
 from .answers import ALLOWED_MODULES, FIXTURE_API, MAX_TESTS, answer_schema, check_answer
 
 if TYPE_CHECKING:
@@ -111,9 +127,20 @@ class ModelEngine:
             )
         else:
             self.events(RevisionProgress(revision=conversation.revision, stage="model" if purpose == "generate" else "repairing"))
-            reply = self.model.chat(sent, self.schema,
-                                    lambda text: self.events(ModelToken(revision=conversation.revision, text=text)),
-                                    cancel=cancel)
+            received: list[str] = []
+
+            def on_token(text: str) -> None:
+                received.append(text)
+                self.events(ModelToken(revision=conversation.revision, text=text))
+
+            started = time.monotonic()
+            try:
+                reply = self.model.chat(sent, self.schema, on_token, cancel=cancel)
+            except (ModelError, Cancelled) as error:
+                failed = exchange.model_copy(update={"answer": "".join(received) or None,
+                                                     "seconds": time.monotonic() - started})
+                self.store.log_failure(failed, error_kind(error), str(error))
+                raise
             exchange.answer, exchange.prompt_tokens, exchange.answer_tokens, exchange.seconds = (
                 reply.content, reply.prompt_tokens, reply.answer_tokens, reply.seconds)
             self.store.remember(key, self.profile.model, reply.content)
@@ -167,6 +194,18 @@ class ModelEngine:
             {"role": "user", "content": self.prompts.render("repair_tests", failures=report)}
         ]
         return self.propose(conversation, before, after, existing, purpose="repair_tests", cancel=cancel)
+
+
+_ERROR_KINDS: tuple[tuple[type[LocalmigError], ErrorKind], ...] = (
+    (RedirectRefused, "redirect_refused"), (HostRefused, "host_refused"), (ModelTimeout, "timeout"),
+    (ModelStreamCut, "stream_cut"), (ModelServerError, "http_error"), (ModelNotPulled, "not_pulled"),
+    (ModelUnavailable, "unavailable"), (Cancelled, "cancelled"),
+)
+
+
+def error_kind(error: LocalmigError) -> ErrorKind:
+    """What kind of failure ``error`` is, as the log records it."""
+    return next((kind for cls, kind in _ERROR_KINDS if isinstance(error, cls)), "model_error")
 
 
 def _answer_literals(messages: list[dict[str, str]]) -> set[str]:

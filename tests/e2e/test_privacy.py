@@ -6,6 +6,12 @@ status labels). The run below goes through every kind of prompt localmig sends (
 repair_tests with pytest's report of a failing test that reads those rows, repair_answer) with an
 environment variable, a database URL in the environment and a row in the project's own database
 set as bait, and checks every message the server received.
+
+The scenario ``privacy_canary`` holds a canary in every literal form a migration can write
+(SQL strings of every kind, comments, numbers, Python constants, rows, bind parameters,
+f-strings, concatenations); no canary may reach the server, byte for byte, on SQLite and on
+PostgreSQL (where the dollar-quoted branch runs and its rows are read back by a failing test).
+Redirects: a loopback server that answers 307 must not lead the prompt anywhere else.
 """
 
 from __future__ import annotations
@@ -23,7 +29,8 @@ import pytest
 from localmig.config import parse_settings
 from localmig.errors import ExitCode
 from localmig.llm import check_host
-from tests.conftest import run_cli
+from localmig.pipeline import ModelChoice, Session, SessionOptions
+from tests.conftest import SCENARIOS, run_cli
 from tests.e2e.test_model_scripted import (
     DATA_REV,
     MODEL,
@@ -32,6 +39,7 @@ from tests.e2e.test_model_scripted import (
     clean_environment,
     copy_demo,
     generate,
+    logged,
     model_test,
     sent,
     write_config,
@@ -207,3 +215,123 @@ def test_an_allowed_remote_host_passes_the_check_without_connecting(tmp_path):
     assert check_host(settings.host_for(settings.profile()), settings) == "http://10.1.2.3:11434"
     assert time.monotonic() - started < 0.5
     assert check_host("http://10.1.2.3:8080", settings) == "http://10.1.2.3:8080"
+
+
+# ---------------------------------------------------------------------------------- a canary in every literal form
+
+CANARY_REV = "c4a702e6f8a0"
+CANARY_SOURCE = next((SCENARIOS / "privacy_canary" / "migrations" / "versions").glob(f"{CANARY_REV}_*.py"))
+
+
+def canaries() -> list[str]:
+    """Every canary of the scenario: the cnry-... strings, the 73110xx numbers, the hex blob, the bits."""
+    text = CANARY_SOURCE.read_text(encoding="utf-8")
+    found = sorted(set(re.findall(r"cnry-[a-z-]+-\d\d", text)) | set(re.findall(r"73110\d\d", text)))
+    return found + ["C0FFEE5EC2E7", "c0ffee5ec2e7", "10110111001101"]
+
+
+READS_CONTACTS = 'database = migrations.database_after(REVISION)\nassert database.rows("contacts") == []'
+COUNTS_CONTACTS = 'database = migrations.database_after(REVISION)\nassert len(database.rows("contacts")) == 3'
+INVENTED_CONTACTS_TABLE = 'database = migrations.database_after(REVISION)\nassert database.rows("contacts_archive") == []'
+
+
+def ask_through_every_prompt(root: Path, config: Path, db_url: str | None = None):
+    """generate, then repair_tests (a test that fails on the migration's rows), then repair_answer."""
+    with Session.open(SessionOptions(path=root, db_url=db_url)) as session:
+        session.use_model(ModelChoice(mode="require", config=config))
+        [item] = session.generate(session.select([CANARY_REV]))
+        session.write([item])
+    return item
+
+
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_no_canary_of_any_literal_form_reaches_the_model(project, tmp_path, request, database):
+    root = project("privacy_canary")
+    db_url = request.getfixturevalue("pg_url") if database == "postgresql" else None
+    assert len(canaries()) >= 40
+    with ScriptedOllama() as server:
+        server.answer_json(answer(model_test("test_model_reads_contacts", READS_CONTACTS)))  # fails when run
+        server.answer_json(answer(model_test("test_model_reads_the_archive", INVENTED_CONTACTS_TABLE)))  # invalid
+        server.answer_json(answer(model_test("test_model_counts_contacts", COUNTS_CONTACTS)))
+        item = ask_through_every_prompt(root, write_config(tmp_path / "models.yaml", server.host, repair_rounds=2), db_url)
+        received = list(server.requests)
+        purposes = [m[-1]["content"].split("\n", 1)[0] for m in sent(server)]
+
+    assert purposes[1:] == ["These tests failed when they were run on a scratch database:",
+                            "Your answer could not be used:"]
+    repair = sent(server)[1][-1]["content"]
+    assert "test_model_reads_contacts: AssertionError" in repair and "'<str>'" in repair  # the rows, redacted
+    assert [o.name for o in item.outcomes if o.engine == "model"] == ["test_model_counts_contacts"]
+    for request_ in received:
+        for canary in canaries():
+            assert canary.encode() not in request_.body_bytes, (canary, request_.path)
+    assert "$$" not in repair and "cnry" not in all_text(server)
+
+
+@pytest.mark.parametrize("database, note", [("sqlite", "cnry-module-constant-03"),
+                                            pytest.param("postgresql", "cnry-unicode-16", marks=pytest.mark.postgres)])
+def test_the_canary_rows_do_reach_the_failing_test_unredacted(project, tmp_path, request, database, note):
+    """The check above is only worth something if the failing test's own output holds the canaries
+    (on PostgreSQL, those its own branch wrote: U&'' is the last update of the first row there)."""
+    root = project("privacy_canary")
+    db_url = request.getfixturevalue("pg_url") if database == "postgresql" else None
+    with ScriptedOllama() as server:
+        server.answer_json(answer(model_test("test_model_reads_contacts", READS_CONTACTS)))
+        with Session.open(SessionOptions(path=root, db_url=db_url)) as session:
+            session.use_model(ModelChoice(mode="require", config=write_config(tmp_path / "models.yaml", server.host,
+                                                                              repair_rounds=0)))
+            [item] = session.generate(session.select([CANARY_REV]), keep_failing=True)
+
+    [failed] = [o for o in item.outcomes if o.name == "test_model_reads_contacts"]
+    assert note in failed.output and "cnry-bulk-email-07@example.invalid" in failed.output
+
+
+# ---------------------------------------------------------------------------------- redirects
+
+
+def test_a_chat_redirected_off_the_machine_is_refused_logged_and_exits_5(tmp_path):
+    """The 307 of issue 10: the prompt must not follow it. The audit hook refuses (and records) any
+    connection to a non-loopback address, so nothing could leave even if localmig followed it."""
+    root = copy_demo(tmp_path)
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(LOOPBACK_ONLY_HOOK)
+    log = tmp_path / "sockets.log"
+    with ScriptedOllama() as server:
+        server.redirects["/api/chat"] = (307, "http://10.1.2.3:11434/api/chat")
+        config = write_config(tmp_path / "models.yaml", server.host)
+        result = run_cli("generate", str(root), "--rev", DATA_REV, "--config", str(config),
+                         env={"PYTHONPATH": os.pathsep.join([str(hook), os.environ.get("PYTHONPATH", "")]),
+                              "LOCALMIG_TEST_SOCKET_LOG": str(log), "XDG_CONFIG_HOME": str(tmp_path / "xdg")},
+                         timeout=300)
+        assert len(server.chat_requests()) == 1
+
+    assert result.returncode == ExitCode.MODEL, result.stdout + result.stderr
+    stderr = " ".join(result.stderr.split())
+    assert (f"error: the server at {server.host} redirected to http://10.1.2.3:11434/api/chat; "
+            "localmig does not follow redirects to hosts not allowed") in stderr
+    assert f"hint: check the server or proxy at {server.host}" in stderr
+    assert "Traceback" not in result.stderr
+    assert "10.1.2.3" not in (log.read_text() if log.exists() else "")  # not even attempted
+    [exchange] = logged(root)
+    assert (exchange.error_kind, exchange.outcome, exchange.answer) == ("redirect_refused", "failed: redirect_refused", None)
+    assert "redirected to http://10.1.2.3:11434/api/chat" in exchange.errors[0]
+
+
+LOOPBACK_ONLY_HOOK = '''\
+import ipaddress, os, sys
+_log = os.environ.get("LOCALMIG_TEST_SOCKET_LOG")
+def _hook(event, args):
+    if event == "socket.connect" and isinstance(args[1], tuple):
+        host = str(args[1][0])
+        try:
+            local = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            local = False
+        if not local:
+            if _log:
+                with open(_log, "a") as handle:
+                    handle.write(f"refused {host}\\n")
+            raise OSError(f"test guard: no connection to {host}")
+sys.addaudithook(_hook)
+'''

@@ -52,7 +52,7 @@ def test_no_literal_of_the_demo_data_migration_survives(demo_redacted, literal):
         "server_default=sa.text('0')", "sa.PrimaryKeyConstraint('code', name='pk_order_statuses')",
         "op.bulk_insert(order_statuses, [{'code': '<str_1>', 'label': '<str_2>', 'sort_order': '<num_3>', 'is_final': False}",
         "op.execute('UPDATE orders SET status = :str_16 WHERE status IS NULL')",
-        "WHERE email LIKE :str_17 AND id < :num_19", "op.drop_table('order_statuses')",
+        "UPDATE customers SET is_active = :num_17 WHERE email LIKE :str_18 AND id < :num_19", "op.drop_table('order_statuses')",
     ],
 )
 def test_the_schema_and_the_shape_of_the_data_changes_stay(demo_redacted, kept):
@@ -74,7 +74,7 @@ def test_comments_go_and_docstrings_keep_their_first_line_only(demo_redacted):
     "sql, expected",
     [
         ("UPDATE t SET a = 'x' WHERE b = 5", "UPDATE t SET a = :str_1 WHERE b = :num_2"),
-        ("SELECT * FROM t2 WHERE c3 = -1.5 AND d = 'it''s'", "SELECT * FROM t2 WHERE c3 = :num_2 AND d = :str_1"),
+        ("SELECT * FROM t2 WHERE c3 = -1.5 AND d = 'it''s'", "SELECT * FROM t2 WHERE c3 = :num_1 AND d = :str_2"),
         ("UPDATE t SET a = :value WHERE id IN (:ids)", "UPDATE t SET a = :value WHERE id IN (:ids)"),
         ("DELETE FROM log_2019 WHERE x.y1 = 7", "DELETE FROM log_2019 WHERE x.y1 = :num_1"),
         ("CREATE INDEX ix ON t (lower(email))", "CREATE INDEX ix ON t (lower(email))"),
@@ -207,6 +207,49 @@ def test_a_pytest_report_keeps_the_models_own_literals_and_schema_names_only():
     assert '"""Statuses are empty."""' in redacted
     assert "test_d1a0055ad3f0_order_statuses.py:146: AssertionError" in redacted
     assert "base.py:1964: in _exec_single_context" in redacted and "x.py:3: in helper" in redacted
+
+
+PG_REPORT = """\
+test_model_contacts: sqlalchemy.exc.IntegrityError: (psycopg.errors.UniqueViolation) duplicate key value
+E       sqlalchemy.exc.IntegrityError: (psycopg.errors.UniqueViolation) duplicate key value violates unique constraint "uq_contacts_email"
+E       DETAIL:  Key (email, note)=(cnry-key@example.invalid, it's (cnry)) already exists.
+E       [SQL:
+E               UPDATE contacts  -- cnry-comment
+E               SET note = $$cnry-dollar$$ WHERE id = 7311051
+E           ]
+E       [parameters: {'note': 'cnry-param'}]
+E       DETAIL:  Failing row contains (7311052, cnry-row@example.invalid, null).
+E       AssertionError: cnry-computed-message
+E       assert False
+E       AssertionError: rows should be empty
+E       assert [] == ['x']
+"""
+
+
+def test_a_postgresql_report_loses_its_values_its_sql_literals_and_computed_messages():
+    known = {"contacts", "email", "note", "id", "uq_contacts_email", "rows should be empty", "x"}
+
+    redacted = redact_failure(PG_REPORT, known)
+
+    assert "cnry" not in redacted and "7311051" not in redacted and "7311052" not in redacted
+    assert 'violates unique constraint "uq_contacts_email"' in redacted
+    assert "Key (email, note)=(<values>) already exists." in redacted
+    assert "UPDATE contacts  \nE               SET note = :str_1 WHERE id = :num_2" in redacted
+    assert "[parameters: {'note': '<str>'}]" in redacted
+    assert "Failing row contains (<values>)." in redacted
+    assert "AssertionError: <message>\nE       assert False" in redacted
+    assert "AssertionError: rows should be empty" in redacted  # the model's own message
+
+
+def test_a_finding_quoting_a_value_keeps_the_names_the_model_is_shown_and_loses_the_value():
+    known = {"orders", "status", "ticket_status", "x", "py", "12"}
+    message = ('upgrade: DataError: (psycopg.errors.InvalidTextRepresentation) invalid input value for enum '
+               'ticket_status: "cnry-status" [SQL: UPDATE orders SET status = \'cnry-status\'] (at x.py:12)')
+
+    assert redact_finding(message, "postgresql", known) == (
+        "upgrade: DataError: (psycopg.errors.InvalidTextRepresentation) invalid input value for enum "
+        "ticket_status: '<str>' [SQL: UPDATE orders SET status = :str_1] (at x.py:12)")
+    assert redact_finding('relation "orders" does not exist', None, known) == 'relation "orders" does not exist'
 
 
 # ---------------------------------------------------------------------------------- the token budget

@@ -14,7 +14,16 @@ import time
 import pytest
 
 from localmig.config import ModelOptions, ModelProfile, Settings
-from localmig.errors import ExitCode, HostRefused, ModelError, ModelNotPulled, ModelTimeout, ModelUnavailable
+from localmig.errors import (
+    ExitCode,
+    HostRefused,
+    ModelError,
+    ModelNotPulled,
+    ModelServerError,
+    ModelStreamCut,
+    ModelTimeout,
+    ModelUnavailable,
+)
 from localmig.llm import OllamaModel, check_host, host_name, is_loopback
 from tests.ollama_servers import ScriptedOllama, free_port
 
@@ -67,7 +76,7 @@ def server():
 @pytest.mark.parametrize(
     "host",
     ["http://127.0.0.1:11434", "127.0.0.1", "127.0.0.1:11434", "http://localhost:11434", "localhost", "LOCALHOST:1",
-     "http://127.8.9.10:5", "http://[::1]:11434", "https://localhost",
+     "http://127.8.9.10:5", "http://[::1]:11434", "https://localhost", "http://[::ffff:127.0.0.1]:11434",
      "0.0.0.0", "0.0.0.0:11434", "http://0.0.0.0:11434", ":11434", "http://[::]:11434"],
 )
 def test_loopback_hosts_pass(host, no_network):
@@ -251,6 +260,7 @@ def test_a_server_error_names_the_host_and_status(server):
         model_on(server).chat(MESSAGES, SCHEMA)
 
     assert str(raised.value) == f"Ollama at {server.host} answered 500: out of memory"
+    assert isinstance(raised.value, ModelServerError)
 
 
 def test_a_stream_cut_midway_is_a_clear_error(server):
@@ -261,6 +271,7 @@ def test_a_stream_cut_midway_is_a_clear_error(server):
         model_on(server).chat(MESSAGES, SCHEMA, tokens.append)
 
     assert str(raised.value) == f"the answer from {MODEL} stopped halfway: scripted server: stream cut"
+    assert isinstance(raised.value, ModelStreamCut)
     assert raised.value.hint == "check the Ollama server log; run again"
     assert "".join(tokens) == '{"tests": [{"name": "test_upgr'
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -122,6 +124,46 @@ def test_recent_is_newest_first_limited_and_filtered_by_revision_prefix(store):
     assert [e.purpose for e in store.recent(revision="abc")] == ["p3", "p1", "p0"]
     assert [e.purpose for e in store.recent(revision="abc123")] == ["p3", "p0"]
     assert store.recent(revision="zzz") == []
+
+
+def test_a_failed_exchange_is_logged_with_its_kind_message_and_partial_answer(store):
+    identifier = store.log_failure(exchange(answer='{"tests": [{"na', seconds=2.5), "stream_cut",
+                                   "the answer from m stopped halfway")
+
+    [back] = store.recent()
+    assert back.id == identifier
+    assert (back.error_kind, back.outcome, back.errors) == ("stream_cut", "failed: stream_cut", ["the answer from m stopped halfway"])
+    assert (back.answer, back.seconds, back.messages) == ('{"tests": [{"na', 2.5, MESSAGES)
+    assert store.cached(back.cache_key) is None
+
+
+def test_an_unknown_error_kind_is_refused():
+    with pytest.raises(ValueError):
+        exchange(error_kind="something else")
+
+
+def test_a_store_made_before_error_kinds_keeps_its_exchanges_when_it_is_migrated(tmp_path):
+    path = tmp_path / ".localmig" / "localmig.db"
+    path.parent.mkdir()
+    engine = sa.create_engine(f"sqlite:///{path}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        row = exchange().model_dump(exclude={"id", "error_kind"})
+        connection.execute(sa.insert(sa.table("exchanges", *map(sa.column, row))).values(
+            **{k: (json.dumps(v) if isinstance(v, (list, dict)) else v) for k, v in row.items()}))
+    engine.dispose()
+
+    store = Store(tmp_path)
+    try:
+        [old] = store.recent()
+        assert (old.revision, old.error_kind, old.messages) == ("abc123", None, MESSAGES)
+        store.log_failure(exchange(), "timeout", "m did not answer within 1 s")
+        assert [e.error_kind for e in store.recent()] == ["timeout", None]
+    finally:
+        store.close()
 
 
 def test_a_cache_hit_is_logged_as_one(store):
