@@ -12,11 +12,11 @@ from contextlib import contextmanager
 from typing import Callable, Iterator, Literal
 
 from pydantic import BaseModel, Field
+from pytest_localmig import EnvironmentIgnoresURL, HarnessError, MigrationFailed, MigrationHistory
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from .errors import CaptureError
-from .harness import EnvironmentIgnoresURL, HarnessError, MigrationFailed, MigrationHistory
 from .project import AlembicProject, RevisionInfo
 from .schema import SchemaDiff, SchemaSnapshot
 

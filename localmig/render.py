@@ -1,9 +1,12 @@
 """Turn test plans into pytest files: one module per revision plus a shared conftest.py.
 
-Generated files import only pytest, alembic, sqlalchemy and the standard library. Each starts
-with a one-line header (``# localmig: {...}``) recording the generator, the revision, the hash
-of the migration source and the hash of the file's own body, so localmig can tell current,
-stale and hand-edited files apart without ever hiding staleness inside the tests.
+Generated test modules import only pytest, alembic, sqlalchemy and the standard library; the
+``migrations`` fixture they call comes from the pytest-localmig plugin, and the conftest holds
+only the suite's settings (or, with ``vendor``, loads a copy of the runtime written beside it).
+Each file starts with a header (``# localmig: {...}``, wrapped over a few comment lines)
+recording the generator, the revision, the hash of the migration source and the hash of the
+file's own body, so localmig can tell current, stale and hand-edited files apart without ever
+hiding staleness inside the tests. Generated code is wrapped to ruff's line length of 120.
 """
 
 from __future__ import annotations
@@ -13,19 +16,24 @@ import hashlib
 import json
 import os
 import re
+import sys
+import textwrap
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
+from pytest_localmig import API_VERSION, ENV_FOLDER, FIRST_RELEASE
+from pytest_localmig import __version__ as RUNTIME_VERSION
+from pytest_localmig.vendor import runtime_source
 
 from . import __version__
 from .plan import TestPlan
 from .project import BUILTIN_ENV, ProjectSettings, RevisionInfo
 from .schema import SchemaDiff
+from .wrap import LIMIT, wrap_code
 
 HEADER_PREFIX = "# localmig: "
 CONFTEST = "conftest.py"
-ENV_FOLDER = "alembic_env"
 
 FileStatus = Literal["missing", "current", "stale", "hand_edited", "not_generated"]
 
@@ -41,6 +49,8 @@ class FileHeader(BaseModel):
     prompts_version: str | None = None
     options_sha256: str | None = Field(None, description="Model tag, options and prompts version the tests came from.")
     aspects: dict[str, str] = Field(default_factory=dict, description="test name -> what it exercises (for `check`).")
+    runtime: str | None = Field(None, description="A vendored runtime: the pytest-localmig it is a copy of.")
+    api_version: int | None = Field(None, description="The pytest-localmig fixture API a conftest or runtime is for.")
     body_sha256: str = ""
 
 
@@ -53,19 +63,48 @@ def body_hash(body: str) -> str:
 
 
 def with_header(header: FileHeader, body: str) -> str:
+    """``body`` under its header: the header's JSON (fields that are None left out) on comment lines of
+    at most 120 characters, each starting with ``# localmig: `` (broken after a comma between values)."""
     header = header.model_copy(update={"body_sha256": body_hash(body)})
-    return HEADER_PREFIX + json.dumps(header.model_dump(), separators=(", ", ": ")) + "\n" + body
+    text = json.dumps(header.model_dump(exclude_none=True), separators=(", ", ": "))
+    lines, current = [], ""
+    for piece in _json_pieces(text):
+        if current and len(HEADER_PREFIX) + len(current) + 1 + len(piece) > LIMIT:
+            lines.append(HEADER_PREFIX + current)
+            current = piece
+        else:
+            current = f"{current} {piece}" if current else piece
+    lines.append(HEADER_PREFIX + current)
+    return "\n".join(lines) + "\n" + body
+
+
+def _json_pieces(text: str) -> list[str]:
+    """JSON text cut after each ``, `` between values (never inside a string)."""
+    pieces, start, in_string, escaped = [], 0, False, False
+    for index, char in enumerate(text):
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
+        elif char == '"':
+            in_string = True
+        elif char == "," and text[index + 1 : index + 2] == " ":
+            pieces.append(text[start : index + 1])
+            start = index + 2
+    return [*pieces, text[start:]]
 
 
 def read_header(text: str) -> tuple[FileHeader | None, str]:
     """The header of a generated file and the body after it (None if it has no header)."""
-    first, _, body = text.partition("\n")
-    if not first.startswith(HEADER_PREFIX):
+    lines = text.split("\n")
+    count = 0
+    while count < len(lines) - 1 and lines[count].startswith(HEADER_PREFIX):
+        count += 1
+    if not count:
         return None, text
     try:
-        return FileHeader.model_validate_json(first[len(HEADER_PREFIX) :]), body
+        header = FileHeader.model_validate_json(" ".join(line[len(HEADER_PREFIX) :] for line in lines[:count]))
     except ValueError:
         return None, text
+    return header, "\n".join(lines[count:])
 
 
 def file_status(path: Path, revision: RevisionInfo | None = None) -> FileStatus:
@@ -109,22 +148,25 @@ def render_module(
         lines += [f"- {finding}" for finding in findings]
     lines += [f"Note: {note}" for note in plan.notes]
     lines += ["", "Generated by localmig. Edit freely: localmig never overwrites a file whose body was edited.", '"""']
-    docstring = "\n".join(_escape_docstring(line) for line in lines[1:-1])
-    text = [lines[0] + ("\n" + docstring if docstring else "") + '\n"""', ""]
+    docstring = "\n".join(_wrap_text(_escape_docstring(line)) for line in lines[1:-1])
+    first = _wrap_text(lines[0], limit=LIMIT - 3)  # room for the closing quotes
+    text = [first + ("\n" + docstring if docstring else "") + '\n"""', ""]
     imports = set(plan.imports) | ({"import pytest"} if any(t.xfail for t in plan.tests) else set())
     if imports:
-        text += sorted(imports) + [""]
-    text += ["", f"REVISION = {revision.id!r}", ""]
+        text += import_block(imports) + [""]
+    else:
+        text.append("")
+    text += [f"REVISION = {revision.id!r}", ""]
     for test in plan.tests:
         text.append("")
         if test.xfail:
             text.append(f"@pytest.mark.xfail(reason={test.xfail!r}, strict=False)")
         text.append(f"def {test.name}(migrations):")
         if test.docstring:
-            text.append(f'    """{_escape_docstring(test.docstring)}"""')
+            text.append(_test_docstring(_escape_docstring(test.docstring)))
         text += ["    " + line if line.strip() else "" for line in test.body.splitlines()]
         text.append("")
-    body = "\n".join(text).rstrip() + "\n"
+    body = wrap_code("\n".join(text).rstrip() + "\n")
     compile(body, module_name(revision), "exec")  # a rendering bug must never reach a user's disk
     engines = sorted({test.engine for test in plan.tests})
     header = FileHeader(
@@ -141,6 +183,64 @@ def render_module(
 
 def _escape_docstring(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+
+
+def _wrap_text(line: str, indent: str = "", limit: int = LIMIT) -> str:
+    """A docstring line wrapped at ``limit`` (a ``- `` item's continuation lines indented under its text)."""
+    if len(indent) + len(line) <= limit:
+        return indent + line
+    hanging = "  " if line.startswith("- ") else ""
+    return "\n".join(textwrap.wrap(line, width=limit, initial_indent=indent, subsequent_indent=indent + hanging,
+                                   break_long_words=False, break_on_hyphens=False))
+
+
+def _test_docstring(text: str) -> str:
+    """A test's docstring, indented in its function, its lines within the line length."""
+    lines = []
+    for number, line in enumerate(text.splitlines() or [""]):
+        start = '    """' if number == 0 else "    "
+        if len(start) + len(line) + 3 <= LIMIT:  # room for the closing quotes
+            lines.append(start + line)
+            continue
+        lines += textwrap.wrap(line, width=LIMIT - 3, initial_indent=start, subsequent_indent="    ",
+                               break_long_words=False, break_on_hyphens=False)
+    return "\n".join(lines) + '"""'
+
+
+def import_block(imports: set[str] | list[str]) -> list[str]:
+    """Import lines as isort (and ruff's I001) orders them: the standard library, then the rest;
+    ``import x`` before ``from x import y``; imports from one module merged."""
+    straight: dict[int, set[str]] = {0: set(), 1: set()}
+    members: dict[int, dict[str, set[str]]] = {0: {}, 1: {}}
+    for line in imports:
+        for node in ast.parse(line).body:
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    section = _section(alias.name)
+                    straight[section].add(alias.name + (f" as {alias.asname}" if alias.asname else ""))
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = members[_section(node.module)].setdefault(node.module, set())
+                names.update(a.name + (f" as {a.asname}" if a.asname else "") for a in node.names)
+    block: list[str] = []
+    for section in (0, 1):
+        lines = [f"import {name}" for name in sorted(straight[section], key=str.lower)]
+        for module in sorted(members[section], key=str.lower):
+            names = sorted(members[section][module], key=_member_key)
+            lines.append(f"from {module} import {', '.join(names)}")
+        if lines and block:
+            block.append("")
+        block += lines
+    return block
+
+
+def _section(module: str) -> int:
+    return 0 if module.split(".")[0] in sys.stdlib_module_names else 1
+
+
+def _member_key(name: str) -> tuple[int, str]:
+    """isort's order of imported names: CONSTANTS, then Classes, then functions."""
+    bare = name.split(" ")[0]
+    return (0 if bare.isupper() and len(bare) > 1 else 1 if bare[:1].isupper() else 2), bare.lower()
 
 
 def plan_from_module(text: str) -> list[str]:
@@ -183,155 +283,133 @@ def _posix(path: str) -> str:
     return path.replace(os.sep, "/")
 
 
-HARNESS = Path(__file__).with_name("harness.py")
+VENDORED_RUNTIME = "_localmig_runtime.py"
 
 
-def _harness_code() -> str:
-    """The harness module without its docstring and __future__ import (the conftest has its own)."""
-    source = HARNESS.read_text(encoding="utf-8")
-    tree = ast.parse(source)
-    first = tree.body[1] if isinstance(tree.body[0], ast.Expr) else tree.body[0]
-    lines = source.splitlines()[first.lineno - 1 :]
-    return "\n".join(line for line in lines if line != "from __future__ import annotations").strip() + "\n"
+def _requires() -> str:
+    """The requirement a suite written now needs: a pytest-localmig that provides its API version."""
+    return f"pytest-localmig>={FIRST_RELEASE.get(API_VERSION, RUNTIME_VERSION)}"
 
 
-CONFTEST_TEMPLATE = '''"""Fixtures for the migration tests that localmig generated.
+# LOCALMIG_SUITE: (key, the comment after its value); pytest-localmig's README describes every key.
+_SETTINGS = [
+    ("api_version", "the pytest-localmig fixture API these tests call"),
+    ("requires", "a runtime that provides it"),
+    ("project_root", "the Alembic project, from this folder (or --migration-project-root)"),
+    ("config_kind", '"ini", "pyproject" or "versions" (a folder of revision files)'),
+    ("config_file", "from project_root"),
+    ("ini_section", ""),
+    ("version_folders", "from project_root"),
+    ("builtin_env", f"True: run on the env.py in ./{ENV_FOLDER} instead of the project's"),
+    ("metadata", "module:attribute of a MetaData for the built-in env.py"),
+    ("measured_on", "the database the tests' expectations were measured on"),
+]
 
-The ``migrations`` fixture (one per session) applies the history once, keeping a template
-database after every revision, runs every downgrade once, and gives tests fresh copies, so
-the suite never replays the history per test. The code below the fixture's settings is
-localmig's migration harness, copied here so that these tests need only pytest, alembic and
-sqlalchemy.
 
-Database: a temporary SQLite file by default. To run on PostgreSQL, point the suite at a
-server where it may create databases (it creates and drops its own):
+def _literal(value: object) -> str:
+    """A settings value as Python source, strings in double quotes like the keys."""
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_literal(item) for item in value) + "]"
+    return repr(value)
+
+
+def _settings(values: dict[str, object]) -> str:
+    lines = ["LOCALMIG_SUITE = {"]
+    for key, comment in _SETTINGS:
+        line = f"    {json.dumps(key)}: {_literal(values[key])},"
+        if comment and len(line) + 3 + len(comment) <= LIMIT:
+            line += f"  # {comment}"
+        lines.append(line)
+    return "\n".join([*lines, "}"])
+
+
+CONFTEST_TEMPLATE = '''"""Settings of the migration tests that localmig generated; the pytest-localmig plugin runs them.
+
+Install it where the tests run: pip install '{requires}'. Database: a temporary SQLite file; on a
+PostgreSQL server the suite creates and drops its own databases (never the project's sqlalchemy.url):
 
     pytest {suite} --migration-db-url postgresql+psycopg://user@localhost/postgres
-    MIGRATION_TEST_DATABASE_URL=postgresql+psycopg://... pytest {suite}
 
-The project's own sqlalchemy.url is never used.
+(or MIGRATION_TEST_DATABASE_URL). Options, fixtures and these settings: pytest-localmig's README.
 """
 
-from __future__ import annotations
+import importlib.util
 
 import pytest
 
-# Where the Alembic project is, relative to this folder (override: --migration-project-root).
-PROJECT_ROOT = {project_root!r}
-CONFIG_KIND = {kind!r}  # "ini", "pyproject" or "versions"
-CONFIG_FILE = {config_file!r}  # relative to PROJECT_ROOT
-INI_SECTION = {ini_section!r}
-VERSION_FOLDERS = {version_folders!r}  # relative to PROJECT_ROOT
-BUILTIN_ENV = {builtin_env!r}  # run on the env.py in ./{env_folder} instead of the project's
-METADATA = {metadata!r}  # module:attribute of a MetaData for the built-in env.py
-# The database the tests' expectations were measured on (types and defaults differ between
-# databases): the suite refuses to run on another one.
-MEASURED_ON = {measured_on!r}
+{settings}
+
+if importlib.util.find_spec("pytest_localmig") is None:  # say so, not "fixture 'migrations' not found"
+
+    @pytest.fixture
+    def migrations():
+        pytest.fail(f"these tests need the pytest-localmig plugin: pip install '{{LOCALMIG_SUITE['requires']}}'")
+'''
+
+VENDORED_CONFTEST_TEMPLATE = '''"""Settings of the migration tests that localmig generated, and their runtime (pytest-localmig).
+
+The installed pytest-localmig runs them if it provides their API; else its copy in {runtime} here
+does (localmig generate --vendor). Database: SQLite; or a PostgreSQL server, where the suite creates
+and drops its own databases: pytest {suite} --migration-db-url postgresql+psycopg://user@host/postgres
+"""
+
+import importlib.util
+import pathlib
+import sys
+
+{settings}
 
 
-def pytest_addoption(parser):
-    group = parser.getgroup("migrations", "generated migration tests")
-    group.addoption("--migration-db-url", default=None, help="a PostgreSQL server URL for scratch databases")
-    group.addoption("--migration-project-root", default=None, help="the Alembic project, if not at PROJECT_ROOT")
+def _runtime():
+    path = pathlib.Path(__file__).with_name({runtime!r})
+    spec = importlib.util.spec_from_file_location(f"_localmig_runtime_{{abs(hash(path))}}", path)
+    module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def migration_config(pytest_config) -> Config:
-    """The project's Alembic Config (its database URL is replaced on every run)."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    root = _option(pytest_config, "--migration-project-root") or os.path.join(here, PROJECT_ROOT)
-    if CONFIG_KIND == "ini":
-        config = Config(os.path.join(root, CONFIG_FILE), ini_section=INI_SECTION)
-    elif CONFIG_KIND == "pyproject":
-        config = Config(toml_file=os.path.join(root, CONFIG_FILE))
-    else:
-        config = Config()
-    if BUILTIN_ENV:
-        config.set_main_option("script_location", os.path.join(here, {env_folder!r}))
-        config.set_main_option("path_separator", "os")
-        folders = [os.path.join(root, folder) for folder in VERSION_FOLDERS]
-        config.set_main_option("version_locations", os.pathsep.join(folders))
-        if METADATA:
-            config.set_main_option("localmig.metadata", METADATA)
-    return config
-
-
-_NEEDED = pytest.StashKey()
-
-
-def pytest_collection_modifyitems(session, config, items):
-    """Note the revisions the collected tests are about (the history builds and walks only
-    those) and run the tests in history order, so each database state is made from the last."""
-    revisions = [getattr(getattr(item, "module", None), "REVISION", None) for item in items]
-    needed = set(revisions)
-    needed.discard(None)
-    config.stash[_NEEDED] = needed
-    url = _database_url(config)
-    running_on = make_url(url).get_backend_name() if url else "sqlite"
-    if needed and running_on != MEASURED_ON:
-        run = "without --migration-db-url" if MEASURED_ON == "sqlite" else f"with --migration-db-url set to a {{MEASURED_ON}} server"
-        generate = "localmig generate PATH" + ("" if running_on == "sqlite" else " --db-url URL")
-        raise pytest.UsageError(
-            f"these migration tests were generated from a run of the migrations on {{MEASURED_ON}}; their "
-            f"expectations (types, defaults) do not hold on {{running_on}}. Run them {{run}}, or generate "
-            f"them again on {{running_on}}: {{generate}}"
-        )
-    if needed:
-        order = topological_order(ScriptDirectory.from_config(migration_config(config)))
-        rank = dict((revision, index) for index, revision in enumerate(order))
-        position = dict((id(item), index) for index, item in enumerate(items))
-        items.sort(key=lambda item: (rank.get(getattr(getattr(item, "module", None), "REVISION", None), -1),
-                                     position[id(item)]))
-
-
-def _option(pytest_config, name):
-    try:
-        return pytest_config.getoption(name)
-    except ValueError:  # the options are registered only when this folder is given to pytest
-        return None
-
-
-def _database_url(pytest_config):
-    """The PostgreSQL server to use, or None for SQLite."""
-    return _option(pytest_config, "--migration-db-url") or os.environ.get("MIGRATION_TEST_DATABASE_URL")
-
-
-@pytest.fixture(scope="session")
-def migrations(request) -> MigrationHistory:
-    """The history at every revision; see MigrationHistory below."""
-    config = request.config
-    history = MigrationHistory(migration_config(config), _database_url(config), needed=config.stash.get(_NEEDED, None))
-    yield history
-    history.close()
-
-
-# ---------------------------------------------------------------------------------------------
-# localmig's migration harness (localmig/harness.py), copied verbatim.
-# ---------------------------------------------------------------------------------------------
-
+LOCALMIG_RUNTIME = _runtime()
+pytest_addoption, pytest_configure, migrations = LOCALMIG_RUNTIME.vendored_conftest(__file__, LOCALMIG_SUITE)
 '''
 
 
-def render_conftest(layout: SuiteLayout, suite: str = "tests/migrations") -> str:
-    head = CONFTEST_TEMPLATE.format(
-        suite=suite,
-        project_root=layout.project_root,
-        kind=layout.kind,
-        config_file=layout.config_file,
-        ini_section=layout.ini_section,
-        version_folders=layout.version_folders,
-        builtin_env=layout.builtin_env,
-        metadata=layout.metadata,
-        measured_on=layout.measured_on,
-        env_folder=ENV_FOLDER,
-    )
-    body = head + _harness_code()
+def render_conftest(layout: SuiteLayout, suite: str = "tests/migrations", *, vendor: bool = False) -> str:
+    """The suite's conftest.py: its settings (LOCALMIG_SUITE) and, vendored, the loading of its own runtime."""
+    requires = _requires()
+    settings = _settings({
+        "api_version": API_VERSION,
+        "requires": requires,
+        "project_root": layout.project_root,
+        "config_kind": layout.kind,
+        "config_file": layout.config_file,
+        "ini_section": layout.ini_section,
+        "version_folders": layout.version_folders,
+        "builtin_env": layout.builtin_env,
+        "metadata": layout.metadata,
+        "measured_on": layout.measured_on,
+    })
+    template = VENDORED_CONFTEST_TEMPLATE if vendor else CONFTEST_TEMPLATE
+    body = wrap_code(template.format(suite=suite, requires=requires, settings=settings, runtime=VENDORED_RUNTIME))
     compile(body, CONFTEST, "exec")
-    return with_header(FileHeader(engines=["harness"]), body)
+    return with_header(FileHeader(engines=["settings"], api_version=API_VERSION), body)
 
 
-def suite_files(layout: SuiteLayout, suite: str = "tests/migrations") -> dict[str, str]:
-    """The shared files of a suite: conftest.py and, for the built-in env, its env.py."""
-    files = {CONFTEST: render_conftest(layout, suite)}
+def render_runtime() -> str:
+    """The vendored runtime: pytest-localmig's modules as one module (``localmig generate --vendor``)."""
+    body = runtime_source()
+    compile(body, VENDORED_RUNTIME, "exec")
+    header = FileHeader(engines=["runtime"], runtime=f"pytest-localmig {RUNTIME_VERSION}", api_version=API_VERSION)
+    return with_header(header, body)
+
+
+def suite_files(layout: SuiteLayout, suite: str = "tests/migrations", *, vendor: bool = False) -> dict[str, str]:
+    """The shared files of a suite: conftest.py, for the built-in env its env.py, and with ``vendor`` the
+    runtime (for repositories that cannot install pytest-localmig)."""
+    files = {CONFTEST: render_conftest(layout, suite, vendor=vendor)}
+    if vendor:
+        files[VENDORED_RUNTIME] = render_runtime()
     if layout.builtin_env:
         for name in ("env.py", "script.py.mako"):
             files[f"{ENV_FOLDER}/{name}"] = (BUILTIN_ENV / name).read_text(encoding="utf-8")

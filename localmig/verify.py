@@ -1,7 +1,8 @@
 """Run generated tests with pytest, in a subprocess of the user's Python, before anyone sees them.
 
 The suite is staged in a temporary folder (never in the user's tree) and pointed at the project
-through the conftest's ``--migration-project-root`` option. Each failing test is classified: a
+through pytest-localmig's ``--migration-project-root`` option; no other plugin of the user's
+environment is loaded. Each failing test is classified: a
 *migration defect* when a finding of the capture explains it (e.g. a downgrade test of a
 revision whose downgrade raises), else a *test defect*.
 """
@@ -23,6 +24,7 @@ from pydantic import BaseModel, Field
 from .capture import FINDING_ASPECTS, Finding
 from .errors import Cancelled, VerifyError
 from .plan import Aspect, Engine, TestPlan
+from .render import VENDORED_RUNTIME
 
 Outcome = Literal["passed", "failed", "error", "skipped"]
 Verdict = Literal["passed", "migration_defect", "test_defect"]
@@ -87,6 +89,10 @@ def run_suite(
         ]
         if db_url:
             command += ["--migration-db-url", db_url]
+        # No plugin of the user's environment runs, except pytest-localmig; a vendored suite runs on
+        # its own copy of the runtime (which is what it will run on where the plugin is not installed).
+        if VENDORED_RUNTIME not in files:
+            command += ["-p", "localmig"]
         environment = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
         started = time.perf_counter()
         returncode, output = _run_pytest(command, project_root, environment, timeout, cancel)

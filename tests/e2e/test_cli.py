@@ -41,9 +41,9 @@ def statuses(root: Path) -> dict[str, str]:
 
 def run_pytest(suite: Path, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "pytest", str(suite), "-q", "-p", "no:cacheprovider"],
+        [sys.executable, "-m", "pytest", str(suite), "-q", "-p", "no:cacheprovider", "-p", "localmig"],
         cwd=cwd, capture_output=True, text=True, timeout=600,
-        env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
+        env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},  # no plugin but pytest-localmig
     )
 
 
@@ -150,7 +150,7 @@ def test_generate_out_folder_elsewhere(project, tmp_path):
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert not (root / "tests").exists()
     assert modules(out) == ["9e7001d3e5f7", "9e7002a6b8c0"]
-    assert "PROJECT_ROOT = '../../pyproject_only'" in (out / "conftest.py").read_text()
+    assert '"project_root": "../../pyproject_only",' in (out / "conftest.py").read_text()
     result = run_pytest(out, tmp_path)
     assert result.returncode == 0, result.stdout[-3000:]
 

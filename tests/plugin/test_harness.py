@@ -1,4 +1,4 @@
-"""The migration harness (localmig/harness.py, also copied into every generated conftest.py).
+"""The migration harness of pytest-localmig (what generated suites and localmig's own capture run on).
 
 Real SQLite files and real scenario histories; the PostgreSQL cases use the ``pg_url`` server.
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.types import NullType
 
-from localmig.harness import (
+from pytest_localmig import (
     EnvironmentIgnoresURL,
     MigrationFailed,
     MigrationHistory,
