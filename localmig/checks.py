@@ -1,8 +1,8 @@
 """``localmig check``: is the suite complete, current and green? (a CI gate)
 
 Every applied revision must have a test file; none may be stale (written for another version of
-its migration); the shared conftest must be the one this localmig writes; and the suite as it
-is on disk must pass. Tests that fail because a finding explains it are problems too, unless
+its migration); the shared conftest must be the one this localmig writes, for the installed
+pytest-localmig (a vendored runtime no older than it); and the suite as it is on disk must pass. Tests that fail because a finding explains it are problems too, unless
 the findings are explicitly allowed.
 """
 
@@ -16,10 +16,10 @@ from pydantic import BaseModel, Field
 from .capture import Finding
 from .pipeline import Session
 from .plan import TestCase, TestPlan
-from .render import CONFTEST, file_status, read_header
+from .render import CONFTEST, file_status, read_header, runtime_problems
 from .verify import TestOutcome, run_suite
 
-ProblemKind = Literal["missing", "stale", "not_generated", "conftest", "failing", "finding"]
+ProblemKind = Literal["missing", "stale", "not_generated", "conftest", "runtime", "failing", "finding"]
 
 
 class Problem(BaseModel):
@@ -65,7 +65,9 @@ def run_check(session: Session, *, allow_findings: bool = False) -> CheckReport:
                 TestCase(name=name, aspect=aspect, body="pass") for name, aspect in header.aspects.items()  # type: ignore[arg-type]
             ])
     _check_shared_files(session, report)
-    if modules:
+    runtime = runtime_problems(session.out)
+    report.problems += [Problem(kind="runtime", message=problem.message) for problem in runtime]
+    if modules and not any(problem.blocking for problem in runtime):  # else the installed runtime cannot run it
         files = {name: (session.out / name).read_text(encoding="utf-8") for name in modules}
         for relative in session.shared_files():
             if (session.out / relative).exists():

@@ -27,7 +27,8 @@ from .events import CaptureProgress, EventSink, Notice, RevisionProgress, Verify
 from .plan import TestPlan
 from .probe import DataObservation, observe
 from .project import AlembicProject, RevisionInfo, load
-from .render import FileStatus, SuiteLayout, file_status, module_name, plan_from_module, render_module, suite_files
+from .render import (VENDORED_RUNTIME, FileStatus, SuiteLayout, file_status, module_name, plan_from_module, render_module,
+                     suite_files)
 from .schema import SchemaDiff, SchemaSnapshot
 from .store import Store
 from .verify import TestOutcome, VerificationResult, classify, run_suite
@@ -46,6 +47,7 @@ class SessionOptions(BaseModel):
     out: Path | None = Field(None, description="Where the suite goes; default <project>/tests/migrations.")
     round_trips: bool = Field(False, description="Run every round trip (up, down, up) during the capture; "
                                                  "else only where a generated round-trip test fails.")
+    vendor: bool = Field(False, description="Write the runtime beside the suite (a suite vendored before stays so).")
 
 
 class ModelChoice(BaseModel):
@@ -283,7 +285,8 @@ class Session:
 
     def shared_files(self) -> dict[str, str]:
         suite = os.path.relpath(self.out, self.project.root).replace(os.sep, "/")
-        return suite_files(self.suite_layout(), suite)
+        vendor = self.options.vendor or (self.out / VENDORED_RUNTIME).exists()
+        return suite_files(self.suite_layout(), suite, vendor=vendor)
 
     def verify(self, items: list[ReviewItem]) -> VerificationResult:
         """Run the items' modules together on scratch databases and attach the outcomes."""

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..pipeline import Session, SessionOptions
+from ..render import runtime_problems
 from .common import ProgressView, console, out, project_options
 
 
@@ -47,6 +48,7 @@ def scan_document(session: Session) -> dict:
             for revision in capture.revisions
         ],
         "findings": [f.model_dump(mode="json") for f in session.findings],
+        "runtime": [problem.message for problem in runtime_problems(session.out)],
     }
 
 
@@ -81,6 +83,8 @@ def print_scan(session: Session) -> None:
             f"[red]{len(found)}[/]" if found else "",
         )
     out.print(table)
+    for problem in runtime_problems(session.out):
+        out.print(f"[yellow]runtime[/]: {escape(problem.message)}")
     print_findings(session.findings)
 
 

@@ -54,7 +54,8 @@ def runtime_source() -> str:
                 defined[target] = name
         code = "\n".join(source.splitlines()[last_import:]).strip("\n")
         summary = (docstring or "").strip().splitlines()[0] if docstring else ""
-        banner = f"# {'-' * 10} pytest_localmig/{name}.py: {summary}"
+        banner = f"# {'-' * 10} pytest_localmig/{name}.py"
+        banner = f"{banner}: {summary}" if len(banner) + len(summary) + 2 <= 120 else f"{banner}\n# {summary}"
         sections.append(f"{banner}\n\n{code}\n")
     head = [
         f'"""pytest-localmig {__version__} (fixture API {API_VERSION}), vendored: the runtime of the migration tests',
