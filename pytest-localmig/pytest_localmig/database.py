@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .reflect import qualified, user_schemas
+from .reflection import qualified, user_schemas
 from .runner import MigrationRunner
 from .snapshot import Snapshot, fingerprint
 from .urls import new_engine

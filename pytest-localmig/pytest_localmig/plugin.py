@@ -13,16 +13,37 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .history import MigrationHistory
-from .suites import PLUGIN_NAME, VENDORED_PREFIX, Suites, add_options
+from .settings import SETTINGS_NAME
+from .suites import DB_URL_OPTION, PLUGIN_NAME, ROOT_OPTION, VENDORED_PREFIX, Suites, add_options
+
+if TYPE_CHECKING:
+    from .history import MigrationHistory
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     add_options(parser)
+    pluginmanager.register(_LegacyConftests(parser), "localmig-legacy-conftests")
+
+
+class _LegacyConftests:
+    """Suites generated before pytest-localmig carry the harness in their conftest.py, with options of
+    the same names: those are dropped (the plugin's take their place, same meaning), so such a suite
+    keeps running as it did until it is generated again. The plugin leaves the rest of it alone."""
+
+    def __init__(self, parser: pytest.Parser) -> None:
+        self.parser = parser
+
+    def pytest_plugin_registered(self, plugin: object) -> None:
+        legacy = all(hasattr(plugin, name) for name in ("MigrationHistory", "migration_config", "pytest_addoption"))
+        if not legacy or hasattr(plugin, SETTINGS_NAME):
+            return
+        group = self.parser.getgroup("migrations")
+        ours = {DB_URL_OPTION, ROOT_OPTION}
+        group.options[:] = [option for option in group.options if not set(option.names()) & ours]
 
 
 @pytest.hookimpl(tryfirst=True)  # before any conftest's pytest_configure (a vendored one asks for it)

@@ -12,9 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-from alembic.config import Config
+from typing import TYPE_CHECKING, Any
 
 from .errors import HarnessError
 from .version import API_VERSION, DROPPED_IN, FIRST_RELEASE, MIN_API_VERSION, __version__
@@ -24,6 +22,9 @@ RUNTIME_NAME = "LOCALMIG_RUNTIME"  # a vendored conftest's own copy of this runt
 ENV_FOLDER = "alembic_env"  # beside the conftest: the env.py of suites that run on localmig's own
 CONFIG_KINDS = ("ini", "pyproject", "versions")
 REGENERATE = "localmig generate PATH"
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 
 def incompatibility(values: Mapping[str, Any]) -> str | None:
@@ -94,6 +95,8 @@ class SuiteSettings:
 
     def alembic_config(self, root_override: str | None = None) -> Config:
         """The project's Alembic Config (its database URL is replaced on every run)."""
+        from alembic.config import Config  # here: alembic loads only when a suite runs
+
         root = self.root(root_override)
         if self.config_kind == "ini":
             config = Config(os.path.join(root, self.config_file or "alembic.ini"), ini_section=self.ini_section)

@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .reflect import reflect
+from .reflection import reflect
 from .views import SchemaView
 
 _SQLITE_FINGERPRINT = "SELECT type, name, tbl_name, sql FROM sqlite_master"

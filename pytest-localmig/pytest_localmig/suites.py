@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from alembic.script import ScriptDirectory
-from sqlalchemy.engine import make_url
 
 from .errors import HarnessError
-from .history import MigrationHistory
-from .runner import topological_order
 from .settings import RUNTIME_NAME, SETTINGS_NAME, SuiteSettings, incompatibility
+
+if TYPE_CHECKING:
+    from .history import MigrationHistory
 
 PLUGIN_NAME = "localmig-suites"  # the installed plugin's Suites object, in config.pluginmanager
 VENDORED_PREFIX = "localmig-vendored:"  # + the suite folder: a vendored runtime's Suites object
@@ -68,6 +67,16 @@ def project_root_override(config: pytest.Config) -> str | None:
         base = config.inipath.parent if config.inipath else config.rootpath
         return os.path.join(str(base), given)
     return None
+
+
+def _harness(name: str) -> Any:
+    """``MigrationHistory`` or ``topological_order``, imported when a suite first needs them: a session without
+    a generated suite never loads alembic or sqlalchemy. (A vendored copy is one module: they are defined in it.)"""
+    if name in globals():
+        return globals()[name]
+    from . import history, runner
+
+    return {"MigrationHistory": history.MigrationHistory, "topological_order": runner.topological_order}[name]
 
 
 def revision_of(item: pytest.Item) -> str | None:
@@ -142,6 +151,8 @@ class Suites:
             if suite is not None:
                 places.setdefault(suite.folder, []).append(index)
         url = database_url(config)
+        if url:
+            from sqlalchemy.engine import make_url
         running_on = make_url(url).get_backend_name() if url else "sqlite"
         refused = []
         for folder, indexes in places.items():
@@ -167,8 +178,10 @@ class Suites:
 
     def _ranks(self, suite: Suite) -> dict[str, int]:
         assert suite.settings is not None
+        from alembic.script import ScriptDirectory
+
         config = suite.settings.alembic_config(project_root_override(self.config))
-        order = topological_order(ScriptDirectory.from_config(config))
+        order = _harness("topological_order")(ScriptDirectory.from_config(config))
         return {revision: index for index, revision in enumerate(order)}
 
     @pytest.hookimpl(tryfirst=True)
@@ -201,7 +214,7 @@ class Suites:
             # the revisions of the suite's selected tests (after -k, --lf...): the only downgrades to walk
             needed = {revision_of(item) for item in node.session.items if suite.owns(item.path)}
             needed.discard(None)
-            suite.history = MigrationHistory(
+            suite.history = _harness("MigrationHistory")(
                 suite.settings.alembic_config(project_root_override(self.config)),
                 database_url(self.config),
                 needed=needed,  # type: ignore[arg-type]

@@ -9,13 +9,14 @@ vendored suite behaves exactly as one run by the plugin.
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from pathlib import Path
 
 from .version import API_VERSION, __version__
 
 # Each after everything it imports.
-MODULES = ("version", "errors", "urls", "guard", "reflect", "views", "snapshot", "runner", "scratch",
+MODULES = ("version", "errors", "urls", "guard", "reflection", "views", "snapshot", "runner", "scratch",
            "database", "history", "settings", "suites", "plugin")
 
 _PACKAGE = Path(__file__).parent
@@ -42,9 +43,15 @@ def runtime_source() -> str:
             if isinstance(node, ast.Import):
                 straight.update(_alias(alias) for alias in node.names)
             elif node.level == 0 and node.module != "__future__":
-                from_imports.setdefault(node.module or "", set()).update(_alias(alias) for alias in node.names)
+                names = {_alias(alias) for alias in node.names} - {"TYPE_CHECKING"}  # its blocks are left out
+                if names:
+                    from_imports.setdefault(node.module or "", set()).update(names)
+        skipped: set[int] = set()  # lines of `if TYPE_CHECKING:` blocks (imports for annotations only)
         for node in body:
             if isinstance(node, (ast.Import, ast.ImportFrom)) and (node.end_lineno or 0) <= last_import:
+                continue
+            if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+                skipped.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
                 continue
             if isinstance(node, (ast.Import, ast.ImportFrom)) and getattr(node, "level", 0):
                 raise ValueError(f"{name}.py: a relative import below the import block cannot be vendored")
@@ -52,7 +59,10 @@ def runtime_source() -> str:
                 if target in defined:
                     raise ValueError(f"{target} is defined in both {defined[target]}.py and {name}.py")
                 defined[target] = name
-        code = "\n".join(source.splitlines()[last_import:]).strip("\n")
+        lines = source.splitlines()
+        code = "\n".join(line for number, line in enumerate(lines[last_import:], last_import + 1)
+                         if number not in skipped)
+        code = re.sub(r"\n{3,}", "\n\n\n", code).strip("\n")
         summary = (docstring or "").strip().splitlines()[0] if docstring else ""
         banner = f"# {'-' * 10} pytest_localmig/{name}.py"
         banner = f"{banner}: {summary}" if len(banner) + len(summary) + 2 <= 120 else f"{banner}\n# {summary}"

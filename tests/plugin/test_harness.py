@@ -547,3 +547,13 @@ def test_postgres_history_leaves_no_database(pg_url, tmp_path):
     finally:
         history.close()
     assert pg_databases(pg_url, history.scratch.prefix) == []
+
+
+def test_every_exported_name_is_reachable_and_none_is_shadowed_by_a_module():
+    """The package exports lazily (PEP 562): a submodule named like an export would shadow it once imported."""
+    import pytest_localmig
+
+    folder = Path(pytest_localmig.__file__).parent
+    for name in pytest_localmig.__all__:
+        assert not (folder / f"{name}.py").exists(), name
+        assert not isinstance(getattr(pytest_localmig, name), type(pytest_localmig)), name

@@ -7,6 +7,9 @@ tests, on PostgreSQL, vendored; suites it must refuse; and sessions with no suit
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
@@ -152,13 +155,13 @@ def test_the_plugin_is_inert_in_a_session_without_a_suite(pytester):
         def test_asks_for_migrations(migrations):
             pass
     """)
-    result = pytester.runpytest("-v", "-p", "no:randomly")
+    result = pytester.runpytest_subprocess("-v", "-p", "no:randomly")  # (in process, other plugins' state leaks)
     found = outcomes(result)
     assert list(found) == ["test_plain.py::test_z", "test_plain.py::test_a", "test_plain.py::test_asks_for_migrations"]
     assert found["test_plain.py::test_z"] == found["test_plain.py::test_a"] == "PASSED"
     assert found["test_plain.py::test_asks_for_migrations"] == "ERROR"
     assert "is not in a folder whose conftest.py declares LOCALMIG_SUITE" in result.stdout.str()
-    help_text = pytester.runpytest("--help").stdout.str()
+    help_text = pytester.runpytest_subprocess("--help").stdout.str()
     assert "--migration-db-url" in help_text and "--migration-project-root" in help_text
     assert "migration_db_url" in help_text
 
@@ -217,3 +220,33 @@ def test_a_suite_generated_on_postgres_runs_there_from_the_root_with_two_workers
     result = pytester.runpytest_subprocess("tests")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "with --migration-db-url set to a postgresql server" in " ".join(result.stderr.str().split())
+
+
+def test_a_suite_from_before_the_plugin_keeps_running_beside_it(pytester):
+    """A conftest of an older localmig (the harness pasted in) registers the same options: the plugin gives way,
+    so the suite runs until it is generated again (`localmig check` says it is out of date)."""
+    pytester.mkdir("suite")
+    (pytester.path / "suite" / "conftest.py").write_text(
+        "import pytest\n\n\n"
+        "class MigrationHistory:\n    pass\n\n\n"
+        "def migration_config(pytest_config):\n    return None\n\n\n"
+        "def pytest_addoption(parser):\n"
+        "    group = parser.getgroup('migrations', 'generated migration tests')\n"
+        "    group.addoption('--migration-db-url', default=None)\n"
+        "    group.addoption('--migration-project-root', default=None)\n\n\n"
+        "@pytest.fixture(scope='session')\n"
+        "def migrations(request):\n    return request.config.getoption('--migration-db-url')\n"
+    )
+    (pytester.path / "suite" / "test_old.py").write_text(
+        "def test_old(migrations):\n    assert migrations == 'sqlite://'\n")
+    result = pytester.runpytest_subprocess("suite", "--migration-db-url", "sqlite://")
+    result.assert_outcomes(passed=1)
+
+
+def test_the_plugin_loads_neither_alembic_nor_sqlalchemy_until_a_suite_needs_them():
+    """Installed in every venv of its users, it must cost nothing in their other test sessions."""
+    code = ("import sys, pytest_localmig.plugin, pytest_localmig\n"
+            "assert pytest_localmig.API_VERSION >= 1\n"
+            "print(sorted(m for m in ('alembic', 'sqlalchemy') if m in sys.modules))")
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert completed.stdout.strip() == "[]", completed.stdout + completed.stderr

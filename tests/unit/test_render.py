@@ -263,7 +263,8 @@ def test_vendored_suite_carries_the_runtime_and_a_conftest_that_loads_it(project
     header, body = read_header(files[VENDORED_RUNTIME])
     assert header.engines == ["runtime"] and header.runtime == f"pytest-localmig {RUNTIME_VERSION}"
     assert header.api_version == API_VERSION
-    assert "from ." not in body and "import pytest_localmig" not in body and "from pytest_localmig" not in body
+    assert "import pytest_localmig" not in body and "from pytest_localmig" not in body
+    assert not [n for n in ast.parse(body).body if isinstance(n, ast.ImportFrom) and n.level]  # one flat module
     module = sys.modules["vendored_runtime_under_test"] = types.ModuleType("vendored_runtime_under_test")
     try:
         exec(compile(body, VENDORED_RUNTIME, "exec"), module.__dict__)
@@ -271,6 +272,7 @@ def test_vendored_suite_carries_the_runtime_and_a_conftest_that_loads_it(project
         del sys.modules["vendored_runtime_under_test"]
     assert module.API_VERSION == API_VERSION and callable(module.vendored_conftest)
     assert module.MigrationHistory.CHECKPOINT_EVERY >= 1
+    assert module._harness("MigrationHistory") is module.MigrationHistory  # its lazy imports resolve within it
 
 
 def test_conftest_outside_the_project(tmp_path, project):
