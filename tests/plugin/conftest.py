@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -24,8 +25,23 @@ def _generate(target: Path, *options: str) -> Path:
 
 @pytest.fixture(scope="session")
 def generated_demo(tmp_path_factory) -> Path:
-    """The demo project with the suite `localmig generate` writes (SQLite)."""
-    return _generate(tmp_path_factory.mktemp("generated") / "demo")
+    """The demo project with the suite `localmig generate` writes (SQLite); made once for all xdist workers
+    (tests copy it, never change it)."""
+    base = tmp_path_factory.getbasetemp()
+    base = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    target = base / "generated-demo" / "demo"
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: each worker makes its own
+        return _generate(tmp_path_factory.mktemp("generated") / "demo")
+    with open(base / "generated-demo.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (target.parent / "done").exists():
+            shutil.rmtree(target.parent, ignore_errors=True)
+            target.parent.mkdir()
+            _generate(target)
+            (target.parent / "done").touch()
+    return target
 
 
 @pytest.fixture(scope="session")
