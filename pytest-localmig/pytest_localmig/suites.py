@@ -79,6 +79,15 @@ def _harness(name: str) -> Any:
     return {"MigrationHistory": history.MigrationHistory, "topological_order": runner.topological_order}[name]
 
 
+def _backend(url: str | None) -> str:
+    """The dialect a database URL names (sqlite when none is given)."""
+    if not url:
+        return "sqlite"
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).get_backend_name()
+
+
 def revision_of(item: pytest.Item) -> str | None:
     """The revision a generated test module is about (its ``REVISION`` constant)."""
     return getattr(getattr(item, "module", None), "REVISION", None)
@@ -150,10 +159,7 @@ class Suites:
             suite = self.suite_of(item.path)
             if suite is not None:
                 places.setdefault(suite.folder, []).append(index)
-        url = database_url(config)
-        if url:
-            from sqlalchemy.engine import make_url
-        running_on = make_url(url).get_backend_name() if url else "sqlite"
+        running_on = _backend(database_url(config))
         refused = []
         for folder, indexes in places.items():
             suite = self.suites[folder]
