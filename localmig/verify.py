@@ -89,11 +89,13 @@ def run_suite(
         ]
         if db_url:
             command += ["--migration-db-url", db_url]
-        # No plugin of the user's environment runs, except pytest-localmig; a vendored suite runs on
-        # its own copy of the runtime (which is what it will run on where the plugin is not installed).
-        if VENDORED_RUNTIME not in files:
-            command += ["-p", "localmig"]
+        # No plugin of the user's environment runs, except pytest-localmig (named in PYTEST_PLUGINS: unlike
+        # `-p localmig`, that needs no scan of every installed distribution's entry points); a vendored suite
+        # runs on its own copy of the runtime (what it will run on where the plugin is not installed).
         environment = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
+        environment.pop("PYTEST_PLUGINS", None)
+        if VENDORED_RUNTIME not in files:
+            environment["PYTEST_PLUGINS"] = "pytest_localmig.plugin"
         started = time.perf_counter()
         returncode, output = _run_pytest(command, project_root, environment, timeout, cancel)
         duration = time.perf_counter() - started

@@ -13,9 +13,9 @@ import sys
 import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from pytest_localmig import API_VERSION, topological_order
 
 from localmig.render import CONFTEST, VENDORED_RUNTIME
-from pytest_localmig import API_VERSION, topological_order
 
 from .conftest import BROKEN, SUITE, into, outcomes
 
@@ -33,6 +33,18 @@ USER_TESTS = {
         "def test_mine_fails_on_purpose():\n    assert 1 == 2\n"
     ),
 }
+
+
+def run(pytester: pytest.Pytester, *args: str, plugins: tuple[str, ...] = ("pytest_localmig.plugin",)) -> pytest.RunResult:
+    """pytest in a subprocess with no plugin autoloaded but ``plugins`` (PYTEST_PLUGINS): each plugin of this
+    venv costs about a second of start-up per run. The tests that show the entry point at work autoload."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+        if plugins:
+            patch.setenv("PYTEST_PLUGINS", ",".join(plugins))
+        else:
+            patch.delenv("PYTEST_PLUGINS", raising=False)
+        return pytester.runpytest_subprocess(*args)
 
 
 def add_user_tests(pytester: pytest.Pytester) -> None:
@@ -73,7 +85,7 @@ def test_the_suite_runs_from_the_repository_root_beside_the_users_tests(pytester
     assert ranks == sorted(ranks)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     # --lf then runs what failed, and builds only what those tests need
-    again = pytester.runpytest_subprocess("tests", "--lf", "-v")
+    again = run(pytester, "tests", "--lf", "-v")
     assert set(outcomes(again)) == {test for test, outcome in found.items() if outcome == "FAILED"}
     assert "run-last-failure" in again.stdout.str()
 
@@ -85,7 +97,7 @@ def test_the_suite_runs_from_the_repository_root_beside_the_users_tests(pytester
 ])
 def test_one_file_one_test_or_a_keyword(pytester, generated_demo, selection, expected):
     into(pytester, generated_demo)
-    result = pytester.runpytest_subprocess(*selection, "-v")
+    result = run(pytester, *selection, "-v")
     found = outcomes(result)
     assert len(found) == expected and set(found.values()) == {"PASSED"}, result.stdout.str()[-3000:]
 
@@ -93,7 +105,7 @@ def test_one_file_one_test_or_a_keyword(pytester, generated_demo, selection, exp
 def test_xdist_workers_each_build_what_their_tests_need(pytester, generated_demo):
     into(pytester, generated_demo)
     add_user_tests(pytester)
-    result = pytester.runpytest_subprocess("tests", "-n", "2")
+    result = run(pytester, "tests", "-n", "2", plugins=("pytest_localmig.plugin", "xdist.plugin"))
     result.assert_outcomes(passed=48 + 4, failed=3 + 1)
 
 
@@ -102,7 +114,7 @@ def test_a_suite_that_cannot_run_here_fails_only_its_own_tests(pytester, generat
     even tried); the user's tests of the session run as usual."""
     into(pytester, generated_demo)
     add_user_tests(pytester)
-    result = pytester.runpytest_subprocess("tests", "-v", "--migration-db-url", "postgresql+psycopg://x@127.0.0.1:1/x")
+    result = run(pytester, "tests", "-v", "--migration-db-url", "postgresql+psycopg://x@127.0.0.1:1/x")
     found = outcomes(result)
     assert {outcome for test, outcome in found.items() if test.startswith("tests/migrations/")} == {"ERROR"}
     assert found["tests/test_mine.py::test_mine_a"] == found["tests/a_first/test_early.py::test_early_one"] == "PASSED"
@@ -118,7 +130,7 @@ def test_a_suite_for_a_newer_runtime_is_refused_with_what_to_install(pytester, g
     text = conftest.read_text()
     conftest.write_text(text.replace(f'"api_version": {API_VERSION},', '"api_version": 99,')
                         .replace('"requires": "pytest-localmig>=0.1.0"', '"requires": "pytest-localmig>=9.9"'))
-    result = pytester.runpytest_subprocess("tests", "-v")
+    result = run(pytester, "tests", "-v")
     found = outcomes(result)
     assert {outcome for test, outcome in found.items() if test.startswith("tests/migrations/")} == {"ERROR"}
     assert found["tests/test_mine.py::test_mine_z"] == "PASSED"
@@ -126,7 +138,7 @@ def test_a_suite_for_a_newer_runtime_is_refused_with_what_to_install(pytester, g
     assert "generated for the pytest-localmig fixture API 99" in text
     assert "pip install 'pytest-localmig>=9.9'" in text and "localmig generate PATH" in text
     # the suite alone: one usage error, nothing runs
-    alone = pytester.runpytest_subprocess(str(SUITE))
+    alone = run(pytester, str(SUITE))
     assert alone.ret == pytest.ExitCode.USAGE_ERROR
     assert "pip install 'pytest-localmig>=9.9'" in " ".join(alone.stderr.str().split())
 
@@ -135,7 +147,7 @@ def test_a_suite_for_a_retired_api_says_to_regenerate(pytester, generated_demo):
     into(pytester, generated_demo)
     conftest = pytester.path / SUITE / CONFTEST
     conftest.write_text(conftest.read_text().replace(f'"api_version": {API_VERSION},', '"api_version": 0,'))
-    result = pytester.runpytest_subprocess(str(SUITE))
+    result = run(pytester, str(SUITE))
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     message = " ".join(result.stderr.str().split())
     assert "fixture API 0, which the installed pytest-localmig" in message and "localmig generate PATH" in message
@@ -169,11 +181,11 @@ def test_the_plugin_is_inert_in_a_session_without_a_suite(pytester):
 def test_the_options_also_come_from_the_ini_file_and_the_environment(pytester, generated_demo, monkeypatch):
     into(pytester, generated_demo)
     pytester.makeini("[pytest]\nmigration_db_url = postgresql+psycopg://from-ini@127.0.0.1:1/x\n")
-    result = pytester.runpytest_subprocess(str(SUITE))
+    result = run(pytester, str(SUITE))
     assert result.ret == pytest.ExitCode.USAGE_ERROR  # a PostgreSQL server for a suite measured on SQLite
     assert "do not hold on postgresql" in " ".join(result.stderr.str().split())
     monkeypatch.setenv("MIGRATION_TEST_DATABASE_URL", "sqlite://")  # the environment wins over the ini file
-    result = pytester.runpytest_subprocess(STOCK)
+    result = run(pytester, STOCK)
     result.assert_outcomes(passed=5)
 
 
@@ -185,10 +197,10 @@ def test_a_vendored_suite_runs_on_its_own_copy_without_the_plugin(pytester, vend
         "    vendored = [name for name, _ in manager.list_name_plugin() if str(name).startswith('localmig-vendored:')]\n"
         "    print('RUNTIME', 'vendored' if vendored else 'installed')\n"
     )
-    result = pytester.runpytest_subprocess("tests", "-v", "-s", "-p", "no:localmig")
+    result = run(pytester, "tests", "-v", "-s", plugins=())
     assert_demo_outcomes({k: v for k, v in outcomes(result).items() if "which_runtime" not in k})
     assert "RUNTIME vendored" in result.stdout.str()
-    # with the plugin installed (and providing the suite's API), the plugin runs it: no clash
+    # with the plugin installed (autoloaded, as users have it) and providing the suite's API, it runs it: no clash
     result = pytester.runpytest_subprocess("tests", "-v", "-s")
     assert_demo_outcomes({k: v for k, v in outcomes(result).items() if "which_runtime" not in k})
     assert "RUNTIME installed" in result.stdout.str()
@@ -201,7 +213,7 @@ def test_a_vendored_suite_for_an_api_the_installed_plugin_lacks_runs_on_its_copy
     runtime.write_text(runtime.read_text().replace(f"\nAPI_VERSION = {API_VERSION}\n", "\nAPI_VERSION = 99\n"))
     conftest = suite / CONFTEST
     conftest.write_text(conftest.read_text().replace(f'"api_version": {API_VERSION},', '"api_version": 99,'))
-    result = pytester.runpytest_subprocess("tests", "-v", "--migration-db-url", "sqlite://")
+    result = run(pytester, "tests", "-v", "--migration-db-url", "sqlite://")
     assert_demo_outcomes(outcomes(result))
 
 
@@ -214,11 +226,11 @@ def test_a_suite_generated_on_postgres_runs_there_from_the_root(pytester, pg_dem
     assert '"measured_on": "postgresql",' in (pytester.path / SUITE / CONFTEST).read_text()
     modules = sorted(p.name[5:17] for p in (pytester.path / SUITE).glob("test_*.py"))
     assert modules == ["d1a001e4c7b2", "d1a0023f9a61", "d1a0037b2d48"]
-    result = pytester.runpytest_subprocess("tests", "--migration-db-url", pg_url)
+    result = run(pytester, "tests", "--migration-db-url", pg_url)
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
     assert result.parseoutcomes()["passed"] >= 20
     # and on SQLite it refuses, saying why
-    result = pytester.runpytest_subprocess("tests")
+    result = run(pytester, "tests")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "with --migration-db-url set to a postgresql server" in " ".join(result.stderr.str().split())
 
@@ -240,7 +252,7 @@ def test_a_suite_from_before_the_plugin_keeps_running_beside_it(pytester):
     )
     (pytester.path / "suite" / "test_old.py").write_text(
         "def test_old(migrations):\n    assert migrations == 'sqlite://'\n")
-    result = pytester.runpytest_subprocess("suite", "--migration-db-url", "sqlite://")
+    result = run(pytester, "suite", "--migration-db-url", "sqlite://")
     result.assert_outcomes(passed=1)
 
 

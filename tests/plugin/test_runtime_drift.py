@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
-from localmig.render import CONFTEST, VENDORED_RUNTIME, read_header
 from pytest_localmig import API_VERSION
 from pytest_localmig import __version__ as RUNTIME_VERSION
+
+from localmig.render import CONFTEST, VENDORED_RUNTIME, read_header
 from tests.conftest import run_cli
 
 
@@ -25,8 +27,9 @@ def test_vendor_writes_the_runtime_beside_the_suite_and_check_says_when_it_is_ol
     header, _ = read_header(runtime.read_text())
     assert header.runtime == f"pytest-localmig {RUNTIME_VERSION}" and header.api_version == API_VERSION
     assert "LOCALMIG_RUNTIME = _runtime()" in (suite / CONFTEST).read_text()
-    result = subprocess.run([sys.executable, "-m", "pytest", str(suite), "-q", "-p", "no:cacheprovider",
-                             "-p", "no:localmig"], cwd=root, capture_output=True, text=True, timeout=600)
+    result = subprocess.run([sys.executable, "-m", "pytest", str(suite), "-q", "-p", "no:cacheprovider"],
+                            cwd=root, capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})  # its own copy runs it
     assert result.returncode == 0 and " passed" in result.stdout, result.stdout[-3000:]
     generate(root, "--rev", "11ea01b3c5d7")  # a suite vendored once stays vendored (delete the runtime to stop)
     assert runtime.exists() and "_runtime()" in (suite / CONFTEST).read_text()
