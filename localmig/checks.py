@@ -2,7 +2,8 @@
 
 Every applied revision must have a test file; none may be stale (written for another version of
 its migration); every test file must compile and belong to a revision that still exists; the
-shared conftest must be the one this localmig writes; and the suite as it is on disk must run
+shared conftest must be the one this localmig writes, for the installed pytest-localmig (a
+vendored runtime no older than it); and the suite as it is on disk must run
 every test its files define and pass. A suite in which nothing ran fails the check.
 
 Findings fail the check unless the baseline accepts them (see :mod:`localmig.baseline`): an
@@ -25,9 +26,9 @@ from .capture import Finding
 from .outcomes import ExpectedModule, PlannedTest, TestOutcome, VerificationResult
 from .pipeline import OBSERVED_KINDS, Session
 from .project import RevisionInfo
-from .render import CONFTEST, FileHeader, file_status, read_header
+from .render import CONFTEST, FileHeader, file_status, read_header, runtime_problems
 
-ProblemKind = Literal["missing", "stale", "not_generated", "conftest", "failing", "finding", "does_not_compile",
+ProblemKind = Literal["missing", "stale", "not_generated", "conftest", "runtime", "failing", "finding", "does_not_compile",
                       "orphan", "not_collected", "not_run", "nothing_ran", "stale_acknowledgement"]
 
 
@@ -108,8 +109,10 @@ def _run_suite(session: Session, checked: list[RevisionInfo]) -> CheckReport:
         if name not in claimed:
             _orphan(session, path, report)
     _check_shared_files(session, report)
+    runtime = runtime_problems(session.out)
+    report.problems += [Problem(kind="runtime", message=problem.message) for problem in runtime]
     report.files = len(texts)
-    if not texts:
+    if not texts or any(problem.blocking for problem in runtime):  # else the installed runtime cannot run it
         return report
     shared = {relative: (session.out / relative).read_text(encoding="utf-8")
               for relative in session.shared_files() if (session.out / relative).exists()}

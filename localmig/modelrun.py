@@ -130,7 +130,7 @@ class ModelLayer:
         try:
             tests = self.engine.repair(conversation, model_failures(item.outcomes), before, after,
                                        existing=existing, cancel=cancel)
-        except (CacheMiss, Cancelled):
+        except (CacheMiss, HostRefused, Cancelled):
             raise
         except ModelError as error:
             return self._failed(revision, conversation, error, what="repair failed: ")

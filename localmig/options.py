@@ -18,6 +18,7 @@ class SessionOptions(BaseModel):
     out: Path | None = Field(None, description="Where the suite goes; default <project>/tests/migrations.")
     round_trips: bool = Field(False, description="Run every round trip (up, down, up) during the capture; "
                                                  "else only where a generated round-trip test fails.")
+    vendor: bool = Field(False, description="Write the runtime beside the suite (a suite vendored before stays so).")
 
 
 class ModelChoice(BaseModel):

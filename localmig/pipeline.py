@@ -39,6 +39,7 @@ from .outcomes import ExpectedModule, PlannedTest, TestOutcome, VerificationResu
 from .plan import TestPlan
 from .project import AlembicProject, RevisionInfo, load
 from .render import (
+    VENDORED_RUNTIME,
     FileStatus,
     RenderedModule,
     SuiteLayout,
@@ -334,7 +335,8 @@ class Session:
 
     def shared_files(self) -> dict[str, str]:
         suite = os.path.relpath(self.out, self.project.root).replace(os.sep, "/")
-        return suite_files(self.suite_layout(), suite)
+        vendor = self.options.vendor or (self.out / VENDORED_RUNTIME).exists()
+        return suite_files(self.suite_layout(), suite, vendor=vendor)
 
     def run_modules(self, modules: dict[str, tuple[str, ExpectedModule]], cancel: CancelToken | None = None, *,
                     shared: dict[str, str] | None = None) -> VerificationResult:

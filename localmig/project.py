@@ -21,9 +21,9 @@ from alembic.config import Config
 from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError
 from pydantic import BaseModel, Field
+from pytest_localmig import topological_order
 
 from .errors import ProjectError
-from .harness import topological_order
 
 BUILTIN_ENV = Path(__file__).parent / "builtin_env"
 

@@ -1,7 +1,8 @@
 """Run generated tests with pytest, in a subprocess of the user's Python, before anyone sees them.
 
 The suite is staged in a temporary folder (never in the user's tree) and pointed at the project
-through the conftest's ``--migration-project-root`` option. pytest runs from the project root
+through pytest-localmig's ``--migration-project-root`` option; no other plugin of the user's
+environment is loaded. pytest runs from the project root
 (relative paths in the project's configuration keep working) without that folder first on
 ``sys.path``, so a package of the project named like a standard module (``logging/``) cannot
 shadow it. Every expected test gets an outcome (see :mod:`localmig.outcomes`).
@@ -21,6 +22,7 @@ from pathlib import Path
 from .capture import Finding
 from .errors import Cancelled, VerifyError
 from .outcomes import ExpectedModule, Outcome, TestOutcome, VerificationResult, classify
+from .render import VENDORED_RUNTIME
 
 # ``python -c``: no script folder and no current folder first on sys.path (what -P does on 3.11+).
 _BOOT = """import sys
@@ -61,7 +63,13 @@ def run_suite(
         ]
         if db_url:
             command += ["--migration-db-url", db_url]
+        # No plugin of the user's environment runs, except pytest-localmig (named in PYTEST_PLUGINS: unlike
+        # `-p localmig`, that needs no scan of every installed distribution's entry points); a vendored suite
+        # runs on its own copy of the runtime (what it will run on where the plugin is not installed).
         environment = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
+        environment.pop("PYTEST_PLUGINS", None)
+        if VENDORED_RUNTIME not in files:
+            environment["PYTEST_PLUGINS"] = "pytest_localmig.plugin"
         started = time.perf_counter()
         returncode, output = _run_pytest(command, project_root, environment, timeout, cancel)
         duration = time.perf_counter() - started

@@ -13,11 +13,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import BaseModel
+from pytest_localmig import EnvironmentIgnoresURL, HarnessError, MigrationFailed, MigrationHistory
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from ..errors import CaptureError
-from ..harness import EnvironmentIgnoresURL, HarnessError, MigrationFailed, MigrationHistory
 from ..observe import DataObservation, observe
 from ..observe.declared import DeclaredTypes
 from ..project import AlembicProject, RevisionInfo

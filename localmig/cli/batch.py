@@ -73,13 +73,16 @@ class BatchView(ProgressView):
 @click.option("--keep-failing", is_flag=True, help="Write failing model tests marked xfail instead of leaving them out.")
 @click.option("--dry-run", is_flag=True, help="Generate and verify, but write nothing.")
 @click.option("--force", is_flag=True, help="Overwrite files that were edited by hand.")
+@click.option("--vendor", is_flag=True,
+              help="Also write the runtime (pytest-localmig) beside the suite, for repositories that cannot install it.")
 @click.option("--report", "report_file", type=click.Path(path_type=Path, dir_okay=False),
               help="Write a JSON report here (its JSON schema: docs/batch-report.schema.json).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @model_options
 def batch(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, all_revisions: bool,
           revisions: tuple[str, ...], since: str | None, missing: bool, branch: str | None, out_dir: Path | None,
-          jobs: int, chunk: int, keep_failing: bool, dry_run: bool, force: bool, report_file: Path | None, quiet: bool,
+          jobs: int, chunk: int, keep_failing: bool, dry_run: bool, force: bool, vendor: bool, report_file: Path | None,
+          quiet: bool,
           **model: object) -> None:
     """Generate, verify and write tests for many revisions, resumably (a re-run skips current files).
 
@@ -91,7 +94,8 @@ def batch(path: Path, db_url: str | None, builtin_env: bool, metadata: str | Non
     choice = model_choice(**model)  # type: ignore[arg-type]
     options = BatchOptions(revisions=list(revisions), since=since, missing=missing, branch=branch, jobs=jobs,
                            chunk=chunk, keep_failing=keep_failing, dry_run=dry_run, force=force)
-    session_options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, out=out_dir)
+    session_options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, out=out_dir,
+                                     vendor=vendor)
     report = None
     try:
         with BatchView(quiet) as view, Session.open(session_options, view) as session:

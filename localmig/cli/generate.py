@@ -23,10 +23,13 @@ from .scan import print_findings
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Suite folder (default: <project>/tests/migrations).")
 @click.option("--dry-run", is_flag=True, help="Generate and verify, but write nothing.")
 @click.option("--force", is_flag=True, help="Overwrite files that were edited by hand.")
+@click.option("--vendor", is_flag=True,
+              help="Also write the runtime (pytest-localmig) beside the suite, for repositories that cannot install it.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @model_options
 def generate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, revisions: tuple[str, ...],
-             all_revisions: bool, out_dir: Path | None, dry_run: bool, force: bool, quiet: bool, **model: object) -> None:
+             all_revisions: bool, out_dir: Path | None, dry_run: bool, force: bool, vendor: bool, quiet: bool,
+             **model: object) -> None:
     """Generate tests, run them on scratch databases, and write the suite.
 
     The deterministic engine always runs; the model layer adds tests when Ollama answers
@@ -35,7 +38,8 @@ def generate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | 
     if revisions and all_revisions:
         raise click.UsageError("give --rev or --all, not both")
     choice = model_choice(**model)  # type: ignore[arg-type]
-    options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, out=out_dir)
+    options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, out=out_dir,
+                             vendor=vendor)
     with ProgressView(quiet=quiet) as view, Session.open(options, view) as session:
         session.use_model(choice)
         model_label, skipped = session.model_label, session.model_skipped

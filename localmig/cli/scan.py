@@ -11,6 +11,7 @@ from rich.table import Table
 
 from ..options import SessionOptions
 from ..pipeline import Session
+from ..render import runtime_problems
 from .common import ProgressView, out, project_options
 
 
@@ -48,6 +49,7 @@ def scan_document(session: Session) -> dict:
             for revision in capture.revisions
         ],
         "findings": [f.model_dump(mode="json") for f in session.findings],
+        "runtime": [problem.message for problem in runtime_problems(session.out)],
     }
 
 
@@ -82,6 +84,8 @@ def print_scan(session: Session) -> None:
             f"[red]{len(found)}[/]" if found else "",
         )
     out.print(table)
+    for problem in runtime_problems(session.out):
+        out.print(f"[yellow]runtime[/]: {escape(problem.message)}")
     print_findings(session.findings)
 
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, Field
+from pytest_localmig import MigrationHistory, describe_error
 
-from ..harness import MigrationHistory, describe_error
 from ..project import RevisionInfo
 from ..schema import SchemaSnapshot
 from .mining import source_assignments, source_literals

@@ -41,9 +41,9 @@ def statuses(root: Path) -> dict[str, str]:
 
 def run_pytest(suite: Path, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "pytest", str(suite), "-q", "-p", "no:cacheprovider"],
+        [sys.executable, "-m", "pytest", str(suite), "-q", "-p", "no:cacheprovider", "-p", "localmig"],
         cwd=cwd, capture_output=True, text=True, timeout=600,
-        env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
+        env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},  # no plugin but pytest-localmig
     )
 
 
@@ -99,7 +99,8 @@ def test_scan_json_shape(project):
     completed = run_cli("scan", str(root), "--json")
     assert completed.returncode == 0
     document = json.loads(completed.stdout)
-    assert set(document) == {"project", "dialect", "heads", "revisions", "findings"}
+    assert set(document) == {"project", "dialect", "heads", "revisions", "findings", "runtime"}
+    assert document["runtime"] == []  # the suite, if any, is for the installed pytest-localmig
     assert document["project"] == str(root)
     assert document["dialect"] == "sqlite"
     assert document["heads"] == ["b3a904c2e4a6"]
@@ -151,7 +152,7 @@ def test_generate_out_folder_elsewhere(project, tmp_path):
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert not (root / "tests").exists()
     assert modules(out) == ["9e7001d3e5f7", "9e7002a6b8c0"]
-    assert "PROJECT_ROOT = '../../pyproject_only'" in (out / "conftest.py").read_text()
+    assert '"project_root": "../../pyproject_only",' in (out / "conftest.py").read_text()
     result = run_pytest(out, tmp_path)
     assert result.returncode == 0, result.stdout[-3000:]
 

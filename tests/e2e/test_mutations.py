@@ -117,9 +117,10 @@ def run_module(root: Path, revisions: list[str], report: Path) -> dict[str, str]
     suite = root / "tests" / "migrations"
     files = [str(next(suite.glob(f"test_{revision}_*.py"))) for revision in revisions]
     completed = subprocess.run(
-        [sys.executable, "-m", "pytest", *files, "-q", "-p", "no:cacheprovider", "--junitxml", str(report)],
+        [sys.executable, "-m", "pytest", *files, "-q", "-p", "no:cacheprovider", "-p", "localmig",
+         "--junitxml", str(report)],
         cwd=root, capture_output=True, text=True, timeout=600,
-        env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},  # the generated suite needs no plugin
+        env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},  # the generated suite needs only pytest-localmig
     )
     assert report.exists(), completed.stdout + completed.stderr
     outcomes = {}

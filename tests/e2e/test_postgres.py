@@ -140,7 +140,7 @@ def test_generated_suite_runs_on_postgres(project, pg_url):
     assert sorted(p.name[5:17] for p in suite.glob("test_*.py")) == ["5def01a7b9c1", "5def02c3d5e7"]
     text = "".join(p.read_text() for p in suite.glob("*.py"))
     assert pg_url not in text and "127.0.0.1" not in text  # the server is given when running, never stored
-    command = [sys.executable, "-m", "pytest", "tests/migrations", "-q", "-p", "no:cacheprovider"]
+    command = [sys.executable, "-m", "pytest", "tests/migrations", "-q", "-p", "no:cacheprovider", "-p", "localmig"]
     plain = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     result = subprocess.run([*command, "--migration-db-url", pg_url], cwd=root, capture_output=True, text=True,
                             timeout=600, env=plain)
@@ -163,7 +163,7 @@ def test_a_suite_measured_on_sqlite_refuses_to_run_on_postgres(project, pg_url):
     root = project("linear")
     completed = run_cli("generate", str(root), "--no-model", "-q")
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    command = [sys.executable, "-m", "pytest", "tests/migrations", "-q", "-p", "no:cacheprovider",
+    command = [sys.executable, "-m", "pytest", "tests/migrations", "-q", "-p", "no:cacheprovider", "-p", "localmig",
                "--migration-db-url", pg_url]
     result = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=600,
                             env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})

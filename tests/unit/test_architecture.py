@@ -84,6 +84,5 @@ def test_localmig_has_no_import_cycle():
 
 
 def test_no_module_is_too_long_to_read_in_one_sitting():
-    long = {_module_name(p): n for p in PACKAGE.rglob("*.py") if (n := len(p.read_text().splitlines())) > MAX_LINES
-            and p.name != "harness.py"}  # the harness is moving to pytest-localmig (issue 11)
+    long = {_module_name(p): n for p in PACKAGE.rglob("*.py") if (n := len(p.read_text().splitlines())) > MAX_LINES}
     assert not long, long

@@ -5,9 +5,13 @@ from __future__ import annotations
 import ast
 import json
 import os
+import sys
+import types
 from pathlib import Path
 
 import pytest
+from pytest_localmig import API_VERSION, FIRST_RELEASE, SuiteSettings
+from pytest_localmig import __version__ as RUNTIME_VERSION
 
 from localmig import __version__
 from localmig.plan import TestCase, TestPlan
@@ -16,9 +20,9 @@ from localmig.render import (
     CONFTEST,
     ENV_FOLDER,
     HEADER_PREFIX,
+    VENDORED_RUNTIME,
     FileHeader,
     SuiteLayout,
-    _harness_code,
     body_hash,
     file_status,
     module_name,
@@ -57,14 +61,28 @@ def plan_of(revision: str) -> TestPlan:
 def test_header_round_trip():
     header = FileHeader(revision="11ea02e8f1a4", source_sha256="ab" * 32, engines=["deterministic"])
     text = with_header(header, "print('x')\n")
-    first, _, body = text.partition("\n")
-    assert first.startswith(HEADER_PREFIX)
-    assert body == "print('x')\n"
+    lines = text.splitlines()
+    assert lines[-1] == "print('x')" and all(line.startswith(HEADER_PREFIX) for line in lines[:-1])
+    assert len(lines) > 2 and all(len(line) <= 120 for line in lines)  # wrapped to ruff's line length
     read, read_body = read_header(text)
-    assert read_body == body
-    assert read == header.model_copy(update={"body_sha256": body_hash(body)})
+    assert read_body == "print('x')\n"
+    assert read == header.model_copy(update={"body_sha256": body_hash(read_body)})
     assert read.generator == f"localmig {__version__}"
-    assert json.loads(first[len(HEADER_PREFIX):])["revision"] == "11ea02e8f1a4"
+    assert json.loads(" ".join(line[len(HEADER_PREFIX):] for line in lines[:-1]))["revision"] == "11ea02e8f1a4"
+
+
+def test_a_one_line_header_of_an_older_localmig_is_still_read():
+    body = "print('x')\n"
+    old = HEADER_PREFIX + json.dumps({"generator": "localmig 0.0.9", "revision": "r1", "body_sha256": body_hash(body)})
+    header, read_body = read_header(old + "\n" + body)
+    assert header.revision == "r1" and read_body == body
+
+
+def test_header_strings_with_commas_and_quotes_survive_the_wrapping():
+    aspects = {f"test_{i}_" + "x" * 30: 'a, "b", \\c,' for i in range(8)}
+    header = FileHeader(revision="r", aspects=aspects, model='m, "n"')
+    read, _ = read_header(with_header(header, ""))
+    assert read.aspects == aspects and read.model == 'm, "n"'
 
 
 @pytest.mark.parametrize("text", ["import os\n", "# localmig: {not json\nbody\n", "", "# other: {}\n"])
@@ -203,7 +221,7 @@ def test_kept_failing_test_is_marked_xfail(linear):
 # --------------------------------------------------------------------------- the conftest
 
 
-def test_conftest_is_relative_and_self_contained(project):
+def test_conftest_holds_only_relative_settings(project):
     root = project("linear")
     loaded = load(root)
     out = root / "tests" / "migrations"
@@ -214,20 +232,43 @@ def test_conftest_is_relative_and_self_contained(project):
     assert layout.builtin_env is False
     text = render_conftest(layout)
     header, body = read_header(text)
-    assert header.engines == ["harness"] and header.revision is None
-    compile(body, CONFTEST, "exec")
+    assert header.engines == ["settings"] and header.revision is None and header.api_version == API_VERSION
+    assert len(text.splitlines()) <= 40
     assert str(root) not in text and str(root.parent) not in text and os.getcwd() not in text
     assert not any(line.lstrip().startswith(("/", "C:\\")) for line in text.splitlines())
     assert "import localmig" not in text and "from localmig" not in text
-    assert _harness_code() in body  # the harness, verbatim
-    assert body.count("from __future__ import annotations") == 1
-    assert "PROJECT_ROOT = '../..'" in body
-    assert "CONFIG_FILE = 'alembic.ini'" in body
-    assert "BUILTIN_ENV = False" in body
     namespace: dict = {"__file__": str(out / CONFTEST), "__name__": "generated_conftest"}
     exec(compile(body, CONFTEST, "exec"), namespace)
-    assert callable(namespace["migrations"]) and namespace["MigrationHistory"].CHECKPOINT_EVERY >= 1
+    assert namespace["LOCALMIG_SUITE"] == {
+        "api_version": API_VERSION, "requires": f"pytest-localmig>={FIRST_RELEASE[API_VERSION]}",
+        "project_root": "../..", "config_kind": "ini", "config_file": "alembic.ini", "ini_section": "alembic",
+        "version_folders": ["migrations/versions"], "builtin_env": False, "metadata": None, "measured_on": "sqlite",
+    }
+    assert "migrations" not in namespace  # pytest-localmig is installed: its fixture serves the suite
+    assert SuiteSettings.from_conftest(str(out / CONFTEST), namespace["LOCALMIG_SUITE"]).root() == str(root)
     assert suite_files(layout) == {CONFTEST: text}
+
+
+def test_vendored_suite_carries_the_runtime_and_a_conftest_that_loads_it(project):
+    root = project("linear")
+    layout = SuiteLayout.for_project(load(root).settings, root / "tests" / "migrations")
+    files = suite_files(layout, vendor=True)
+    assert set(files) == {CONFTEST, VENDORED_RUNTIME}
+    assert len(files[CONFTEST].splitlines()) <= 40
+    assert "LOCALMIG_RUNTIME = _runtime()" in files[CONFTEST]
+    header, body = read_header(files[VENDORED_RUNTIME])
+    assert header.engines == ["runtime"] and header.runtime == f"pytest-localmig {RUNTIME_VERSION}"
+    assert header.api_version == API_VERSION
+    assert "import pytest_localmig" not in body and "from pytest_localmig" not in body
+    assert not [n for n in ast.parse(body).body if isinstance(n, ast.ImportFrom) and n.level]  # one flat module
+    module = sys.modules["vendored_runtime_under_test"] = types.ModuleType("vendored_runtime_under_test")
+    try:
+        exec(compile(body, VENDORED_RUNTIME, "exec"), module.__dict__)
+    finally:
+        del sys.modules["vendored_runtime_under_test"]
+    assert module.API_VERSION == API_VERSION and callable(module.vendored_conftest)
+    assert module.MigrationHistory.CHECKPOINT_EVERY >= 1
+    assert module._harness("MigrationHistory") is module.MigrationHistory  # its lazy imports resolve within it
 
 
 def test_conftest_outside_the_project(tmp_path, project):
@@ -248,7 +289,7 @@ def test_builtin_env_suite_carries_its_env(project):
     files = suite_files(layout)
     assert set(files) == {CONFTEST, f"{ENV_FOLDER}/env.py", f"{ENV_FOLDER}/script.py.mako"}
     assert files[f"{ENV_FOLDER}/env.py"] == (BUILTIN_ENV / "env.py").read_text()
-    assert "BUILTIN_ENV = True" in files[CONFTEST]
+    assert '"builtin_env": True,' in files[CONFTEST]
     assert str(root) not in "".join(files.values())
 
 

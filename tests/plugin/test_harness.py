@@ -1,4 +1,4 @@
-"""The migration harness (localmig/harness.py, also copied into every generated conftest.py).
+"""The migration harness of pytest-localmig (what generated suites and localmig's own capture run on).
 
 Real SQLite files and real scenario histories; the PostgreSQL cases use the ``pg_url`` server.
 """
@@ -11,10 +11,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.types import NullType
-
-from localmig.harness import (
+from pytest_localmig import (
     EnvironmentIgnoresURL,
     MigrationFailed,
     MigrationHistory,
@@ -28,6 +25,9 @@ from localmig.harness import (
     topological_order,
     type_of,
 )
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.types import NullType
+
 from localmig.project import load
 from tests.conftest import DEMO, SCENARIOS
 
@@ -547,3 +547,13 @@ def test_postgres_history_leaves_no_database(pg_url, tmp_path):
     finally:
         history.close()
     assert pg_databases(pg_url, history.scratch.prefix) == []
+
+
+def test_every_exported_name_is_reachable_and_none_is_shadowed_by_a_module():
+    """The package exports lazily (PEP 562): a submodule named like an export would shadow it once imported."""
+    import pytest_localmig
+
+    folder = Path(pytest_localmig.__file__).parent
+    for name in pytest_localmig.__all__:
+        assert not (folder / f"{name}.py").exists(), name
+        assert not isinstance(getattr(pytest_localmig, name), type(pytest_localmig)), name

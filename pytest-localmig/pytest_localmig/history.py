@@ -1,0 +1,271 @@
+"""The history of a project, built once per session: a template database at every point, every downgrade run once.
+
+Generated tests reach it through the ``migrations`` fixture; localmig's own capture runs on it too.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from alembic.config import Config
+from alembic.runtime.migration import MigrationStep
+
+from .database import Database
+from .errors import EnvironmentIgnoresURL, MigrationFailed
+from .runner import MigrationRunner, describe_error
+from .scratch import ScratchServer, scratch_folder
+from .snapshot import Snapshot
+from .views import SchemaView
+
+
+class MigrationHistory:
+    """Databases at every point of a history, built once, plus every downgrade run once.
+
+    Revisions are taken in topological order (bases first). ``after(r)`` is the state after
+    every revision up to ``r`` in that order, ``before(r)`` the state just before ``r``. A
+    revision whose upgrade fails is skipped with everything that needs it; other branches go on.
+
+    The history is applied in runs of :attr:`CHECKPOINT_EVERY` revisions (one env.py run each,
+    reading the schema between steps) and a template database is kept after each run; any
+    other state is made on demand from the nearest template.
+
+    Downgrades run newest first in one env.py run: for each revision its downgrade, then (with
+    ``round_trips``) an upgrade again and the downgrade once more, reading the schema between
+    steps. Where a downgrade raises or does not restore the previous schema, the walk starts
+    again from the state just before that revision, so one broken downgrade hides nothing else.
+    """
+
+    CHECKPOINT_EVERY = 8
+    EMPTY = ""  # the key of the state before any revision
+
+    def __init__(
+        self,
+        config: Config,
+        server_url: str | None = None,
+        *,
+        folder: str | None = None,
+        round_trips: bool = True,
+        needed: Iterable[str] | None = None,
+        on_upgraded: Callable[[str], None] | None = None,
+    ) -> None:
+        self.runner = MigrationRunner(config)
+        self.folder = folder or scratch_folder()
+        self._own_folder = folder is None
+        self.scratch = ScratchServer.for_url(server_url, self.folder)
+        self.round_trips = round_trips
+        self.needed = None if needed is None else set(needed) & set(self.runner.order)
+        self.on_upgraded = on_upgraded
+        self.upgrade_errors: dict[str, str] = {}  # revision -> why it has no state
+        self.downgrade_errors: dict[str, str] = {}
+        self.round_trip_errors: dict[str, str] = {}
+        self.applied: list[str] = []  # revisions with a state, in order
+        self._rank = {revision: index for index, revision in enumerate(self.runner.order)}
+        self._applied_at: dict[str, int] = {}  # revision -> its index in applied
+        self._snapshots: dict[str, Snapshot] = {self.EMPTY: Snapshot({}, {})}  # state key -> schema
+        self._templates: dict[str, str] = {self.EMPTY: "empty"}  # state key -> template database
+        self._downgraded: dict[str, Snapshot] = {}
+        self._round_trips: dict[str, Snapshot] = {}
+        self._position = 0  # index in order of the next revision to apply
+        self._walked = False
+        self._names = itertools.count()
+        self.scratch.create("empty")
+
+    @property
+    def order(self) -> list[str]:
+        return self.runner.order
+
+    # ---- building the states
+
+    def build(self, until: str | None = None) -> None:
+        """Apply the history up to ``until`` (default: all of it), keeping templates."""
+        index = len(self.order) - 1 if until is None else self._rank[until]
+        while self._position <= index:
+            chunk: list[str] = []
+            while self._position < len(self.order) and len(chunk) < self.CHECKPOINT_EVERY:
+                revision = self.order[self._position]
+                self._position += 1
+                blocked = sorted(self.runner.parents(revision) & set(self.upgrade_errors))
+                if blocked:
+                    self.upgrade_errors[revision] = f"needs {blocked[0]}, which could not be applied"
+                else:
+                    chunk.append(revision)
+            if chunk:
+                self._apply(chunk)
+
+    def _apply(self, chunk: list[str]) -> None:
+        start = self.applied[-1] if self.applied else self.EMPTY
+        database = self._copy(self._templates[start])
+        done: list[str] = []
+        current = [chunk[0]]
+
+        def steps(context: Any) -> Iterator[MigrationStep]:
+            previous = self._snapshots[start]
+            for revision in chunk:
+                current[0] = revision
+                yield self.runner.step(revision, upgrade=True)
+                previous = Snapshot.take(context.connection, previous, skip=[self.runner.version_key])
+                self._snapshots[revision] = previous
+                done.append(revision)
+
+        try:
+            self.runner.run(database.url, steps)
+        except EnvironmentIgnoresURL:
+            self._discard(database)
+            raise
+        except Exception as error:  # noqa: BLE001 - the migration's own failure: record it, redo the rest
+            self._discard(database)
+            failed = current[0]
+            self.upgrade_errors[failed] = describe_error(error, self.runner.folders())
+            self._position = self._rank[failed] + 1
+            if done:
+                self._apply(done)
+            return
+        database.dispose()
+        for revision in chunk:
+            self._applied_at[revision] = len(self.applied)
+            self.applied.append(revision)
+        self._templates[chunk[-1]] = database.name
+        if self.on_upgraded is not None:
+            for revision in chunk:
+                self.on_upgraded(revision)
+
+    def _state_before(self, revision: str) -> str:
+        self.build(revision)
+        if revision in self.upgrade_errors:
+            raise MigrationFailed(f"upgrade of {revision} failed: {self.upgrade_errors[revision]}")
+        index = self._applied_at[revision]
+        return self.applied[index - 1] if index else self.EMPTY
+
+    def _state_after(self, revision: str) -> str:
+        self._state_before(revision)
+        return revision
+
+    def _template(self, state: str) -> str:
+        """The template database holding ``state``, made from the nearest one if needed."""
+        if state not in self._templates:
+            index = self._applied_at[state]
+            base = next(
+                (i for i in range(index - 1, -1, -1) if self.applied[i] in self._templates), -1
+            )
+            database = self._copy(self._templates[self.applied[base] if base >= 0 else self.EMPTY])
+            missing = self.applied[base + 1 : index + 1]
+            self.runner.run(database.url, lambda context: (self.runner.step(r, upgrade=True) for r in missing))
+            database.dispose()
+            self._templates[state] = database.name
+        return self._templates[state]
+
+    def _copy(self, template: str) -> Database:
+        name = f"db{next(self._names)}"
+        return Database(self.runner, self.scratch.copy(template, name), name)
+
+    def _discard(self, database: Database) -> None:
+        database.dispose()
+        self.scratch.drop(database.name)
+
+    # ---- what tests use
+
+    def database_before(self, revision: str) -> Database:
+        """A fresh database in the state just before ``revision``."""
+        return self._copy(self._template(self._state_before(revision)))
+
+    def database_after(self, revision: str) -> Database:
+        """A fresh database in the state right after the upgrade of ``revision``."""
+        return self._copy(self._template(self._state_after(revision)))
+
+    def schema_before(self, revision: str) -> SchemaView:
+        return self._snapshots[self._state_before(revision)].view()
+
+    def schema_after(self, revision: str) -> SchemaView:
+        return self._snapshots[self._state_after(revision)].view()
+
+    def schema_after_downgrade(self, revision: str) -> SchemaView:
+        """The schema after the downgrade of ``revision``, run right after its upgrade."""
+        self._state_after(revision)
+        self.walk_downgrades()
+        if revision in self.downgrade_errors:
+            raise MigrationFailed(f"downgrade of {revision} failed: {self.downgrade_errors[revision]}")
+        return self._downgraded[revision].view()
+
+    def schema_after_round_trip(self, revision: str) -> SchemaView:
+        """The schema after upgrade, downgrade and upgrade again of ``revision`` (made on
+        demand when the walk ran without round trips)."""
+        self.schema_after_downgrade(revision)
+        if revision not in self._round_trips and revision not in self.round_trip_errors:
+            database = self._copy(self._template(revision))
+            try:
+                self._walk(database, [revision], round_trip=True)
+            finally:
+                self._discard(database)
+        if revision in self.round_trip_errors:
+            raise MigrationFailed(
+                f"upgrade of {revision} after its downgrade failed: {self.round_trip_errors[revision]}"
+            )
+        return self._round_trips[revision].view()
+
+    # ---- the downgrade walk
+
+    def walk_downgrades(self) -> None:
+        """Run every downgrade once, newest first (with a round trip each, if asked); with
+        ``needed``, only the downgrades of those revisions."""
+        if self._walked:
+            return
+        if self.needed is None:
+            self.build()
+        elif self.needed:
+            self.build(max(self.needed, key=self._rank.__getitem__))
+        self._walked = True
+        pending = [r for r in reversed(self.applied) if self.needed is None or r in self.needed]
+        while pending:
+            database = self._copy(self._template(pending[0]))
+            try:
+                pending = self._walk(database, pending)
+            finally:
+                self._discard(database)
+
+    def _walk(self, database: Database, pending: list[str], round_trip: bool | None = None) -> list[str]:
+        """Walk down from the state after ``pending[0]``; return what is left to walk."""
+        round_trip = self.round_trips if round_trip is None else round_trip
+        position = {"revision": pending[0], "phase": "downgrade"}
+        skip = [self.runner.version_key]
+
+        def steps(context: Any) -> Iterator[MigrationStep]:
+            here = pending[0]  # the database is in the state after this revision
+            last = self._snapshots[here]  # ... whose schema was read as this
+            for revision in pending:
+                if revision != here:
+                    return  # the next one to walk is further down: start again from its template
+                here = self._state_before(revision)
+                position.update(revision=revision, phase="downgrade")
+                before, after = self._snapshots[here], self._snapshots[revision]
+                yield self.runner.step(revision, upgrade=False)
+                # Fingerprints are compared with this database's own last reading first: a table
+                # batch mode rebuilt has other SQL text than in the forward pass, same schema.
+                self._downgraded[revision] = last = Snapshot.take(context.connection, last, before, skip=skip)
+                if last.objects != before.objects:
+                    return  # off the known path: start again from the state before it
+                if not round_trip:
+                    continue
+                position["phase"] = "round trip"
+                yield self.runner.step(revision, upgrade=True)
+                self._round_trips[revision] = again = Snapshot.take(context.connection, after, last, skip=skip)
+                if again.objects != after.objects:
+                    return
+                position["phase"] = "downgrade"
+                yield self.runner.step(revision, upgrade=False)
+
+        try:
+            self.runner.run(database.url, steps)
+        except EnvironmentIgnoresURL:
+            raise
+        except Exception as error:  # noqa: BLE001 - the migration's own failure: record it
+            errors = self.round_trip_errors if position["phase"] == "round trip" else self.downgrade_errors
+            errors.setdefault(position["revision"], describe_error(error, self.runner.folders()))
+        return pending[pending.index(position["revision"]) + 1 :]
+
+    def close(self) -> None:
+        self.scratch.close()
+        if self._own_folder:
+            shutil.rmtree(self.folder, ignore_errors=True)

@@ -1,0 +1,196 @@
+"""Reading a schema: SQLAlchemy's Inspector output as plain, comparable dictionaries.
+
+Types are dialect-neutral strings (``String(length=50)``), server defaults lose their dialect
+noise (outer parentheses, ``::casts``), and every list is sorted, so two reflections of the same
+schema compare equal and a test can assert on them with ``==``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+# Dialect types whose generic form would hide a real difference (JSONB is not JSON).
+_NO_GENERIC = {"JSONB", "HSTORE", "INET", "CIDR", "MACADDR", "TSVECTOR", "CITEXT", "MONEY", "BIT", "ARRAY", "INTERVAL"}
+
+
+def type_of(column: dict[str, Any]) -> str:
+    """A column's type as a dialect-neutral string, e.g. ``String(length=50)``."""
+    type_ = column["type"]
+    if isinstance(type_, str):
+        return type_
+    if type(type_).__name__ in _NO_GENERIC:
+        return repr(type_)
+    try:
+        return repr(type_.as_generic())
+    except NotImplementedError:
+        return repr(type_)
+
+
+_CAST = re.compile(r"::[a-z_][\w ]*(\(\d+(,\s*\d+)?\))?(\[\])?$", re.IGNORECASE)
+
+
+def default_of(column: dict[str, Any]) -> str | None:
+    """A column's server default as text without dialect noise (outer parentheses, ``::casts``)."""
+    text = column.get("default")
+    if text is None:
+        return None
+    text = str(text).strip()
+    while True:
+        stripped = _CAST.sub("", text).strip()
+        if stripped.startswith("(") and stripped.endswith(")") and _balanced(stripped[1:-1]):
+            stripped = stripped[1:-1].strip()
+        if stripped == text:
+            return text
+        text = stripped
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _words(text: Any) -> str:
+    return " ".join(str(text).split())
+
+
+def _sorted(items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(items, key=lambda item: repr(sorted(item.items())))
+
+
+def qualified(name: str, schema: str | None) -> str:
+    """``schema.name`` outside the default schema, else ``name``."""
+    return f"{schema}.{name}" if schema else name
+
+
+def user_schemas(inspector: sa.Inspector) -> list[str | None]:
+    """The default schema (as ``None``) and, on servers with schemas, every non-system one."""
+    if inspector.dialect.name == "sqlite":
+        return [None]
+    system = {"information_schema", inspector.default_schema_name}
+    names = [s for s in inspector.get_schema_names() if s not in system and not s.startswith("pg_")]
+    return [None, *sorted(names)]
+
+
+def _column(column: dict[str, Any]) -> dict[str, Any]:
+    computed = column.get("computed")
+    return {
+        "type": type_of(column),
+        "nullable": bool(column["nullable"]),
+        "default": default_of(column),
+        "autoincrement": column.get("autoincrement") is True,
+        "computed": _words(computed["sqltext"]) if computed else None,
+    }
+
+
+def _foreign_key(fk: dict[str, Any]) -> dict[str, Any]:
+    options = fk.get("options") or {}
+    return {
+        "name": fk.get("name"),
+        "columns": list(fk["constrained_columns"]),
+        "referred_schema": fk.get("referred_schema"),
+        "referred_table": fk["referred_table"],
+        "referred_columns": list(fk["referred_columns"]),
+        "ondelete": (options.get("ondelete") or "").upper() or None,
+        "onupdate": (options.get("onupdate") or "").upper() or None,
+    }
+
+
+def _index(index: dict[str, Any]) -> dict[str, Any]:
+    options = index.get("dialect_options") or {}
+    where = options.get("postgresql_where", options.get("sqlite_where"))
+    return {
+        "name": index["name"],
+        "columns": [c for c in index["column_names"] if c is not None],
+        "expressions": [_words(e) for e in index.get("expressions") or [] if e is not None],
+        "unique": bool(index["unique"]),
+        "where": _words(where) if where is not None else None,
+        "using": options.get("postgresql_using"),  # gin, gist, hash... (btree is the default: None)
+    }
+
+
+def reflect_tables(
+    inspector: sa.Inspector, schema: str | None, names: list[str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Tables of one schema as plain data: columns by name, keys, indexes and constraints, sorted.
+
+    Uses the Inspector's ``get_multi_*`` calls: one query per kind on PostgreSQL.
+    """
+    if names == []:
+        return {}
+    multi = {
+        kind: _multi(inspector, kind, schema, names)
+        for kind in ("columns", "pk_constraint", "foreign_keys", "indexes", "unique_constraints", "check_constraints")
+    }
+    multi["primary_key"] = multi.pop("pk_constraint")
+    tables = {}
+    for key, columns in multi["columns"].items():
+        primary_key = multi["primary_key"].get(key) or {}
+        tables[qualified(key[1], schema)] = {
+            "columns": {column["name"]: _column(column) for column in columns},
+            "primary_key": {
+                "name": primary_key.get("name"),
+                "columns": list(primary_key.get("constrained_columns") or []),
+            },
+            "foreign_keys": _sorted(_foreign_key(fk) for fk in multi["foreign_keys"].get(key, [])),
+            "indexes": _sorted(
+                _index(index)
+                for index in multi["indexes"].get(key, [])
+                if not index.get("duplicates_constraint")
+            ),
+            "unique_constraints": _sorted(
+                {"name": unique.get("name"), "columns": list(unique["column_names"])}
+                for unique in multi["unique_constraints"].get(key, [])
+            ),
+            "check_constraints": _sorted(
+                {"name": check.get("name"), "sqltext": _words(check["sqltext"])}
+                for check in multi["check_constraints"].get(key, [])
+            ),
+        }
+    return tables
+
+
+def _multi(inspector: sa.Inspector, kind: str, schema: str | None, names: list[str] | None) -> dict:
+    """``get_multi_<kind>``, except for a few SQLite tables, where per-table calls are cheaper."""
+    if names is not None and inspector.dialect.name == "sqlite":
+        single = getattr(inspector, f"get_{kind}")
+        return {(schema, name): single(name, schema=schema) for name in names}
+    return getattr(inspector, f"get_multi_{kind}")(schema=schema, filter_names=names)
+
+
+def reflect(bind: sa.Engine | sa.Connection, only: Iterable[str] | None = None) -> dict[str, Any]:
+    """The schema as plain data, keyed by object: ``table:[schema.]name``, ``view:...``,
+    ``enum:...`` (PostgreSQL), ``sequence:...``. ``only`` limits it to some of those keys."""
+    inspector = sa.inspect(bind)
+    wanted = None if only is None else set(only)
+    objects: dict[str, Any] = {}
+
+    def keep(key: str) -> bool:
+        return wanted is None or key in wanted
+
+    for schema in user_schemas(inspector):
+        tables = [t for t in inspector.get_table_names(schema=schema) if keep(f"table:{qualified(t, schema)}")]
+        for name, table in reflect_tables(inspector, schema, tables).items():
+            objects[f"table:{name}"] = table
+        for view in inspector.get_view_names(schema=schema):
+            if keep(f"view:{qualified(view, schema)}"):
+                definition = inspector.get_view_definition(view, schema=schema)
+                objects[f"view:{qualified(view, schema)}"] = {"definition": _words(definition)}
+        if inspector.dialect.name != "sqlite":
+            for sequence in inspector.get_sequence_names(schema=schema):
+                if keep(f"sequence:{qualified(sequence, schema)}"):
+                    objects[f"sequence:{qualified(sequence, schema)}"] = {}
+    if hasattr(inspector, "get_enums"):
+        for enum in inspector.get_enums(schema="*"):
+            schema = None if enum["schema"] == inspector.default_schema_name else enum["schema"]
+            key = f"enum:{qualified(enum['name'], schema)}"
+            if keep(key):
+                objects[key] = {"labels": list(enum["labels"])}
+    return objects

@@ -1,0 +1,159 @@
+"""Running revisions: one migration step at a time, through the project's own env.py, on a URL it is handed.
+
+:class:`MigrationRunner` stops (:class:`EnvironmentIgnoresURL`) if env.py connects anywhere but
+the scratch database it was given.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
+from alembic.runtime.migration import MigrationStep
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import make_url
+
+from .errors import EnvironmentIgnoresURL, HarnessError
+from .guard import connect_guard
+from .urls import new_engine, same_database, url_to_string
+
+
+def describe_error(error: BaseException, folders: Iterable[str] = ()) -> str:
+    """``Type: first line of the message (at versions/x.py:12)`` for a migration's exception."""
+    message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    sql = getattr(error, "statement", None)
+    text = f"{type(error).__name__}: {message}"
+    if sql and sql not in text:
+        text += f" [SQL: {' '.join(str(sql).split())}]"
+    roots = [os.path.realpath(folder) for folder in folders]
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        path = os.path.realpath(frame.filename)
+        if any(path.startswith(root + os.sep) for root in roots):
+            text += f" (at {os.path.basename(path)}:{frame.lineno})"
+            break
+    return text
+
+
+
+class MigrationRunner:
+    """Runs revisions one migration step at a time through the project's env.py.
+
+    ``alembic.command.upgrade`` re-reads every revision file on each call; with hundreds of
+    revisions a per-revision loop would be quadratic. The runner reads the ScriptDirectory once
+    and hands env.py the steps to run, built with Alembic's ``MigrationStep``.
+    """
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.script = ScriptDirectory.from_config(config)
+        self.order = topological_order(self.script)
+        self.version_table = "alembic_version"
+        # (table, its fingerprint) -> the table reflected for reading and writing rows
+        self.row_tables: dict[tuple[str, str], sa.Table] = {}
+
+    @property
+    def version_key(self) -> str:
+        """The key of the version table in a reflection (left out of every snapshot)."""
+        return f"table:{self.version_table}"
+
+    def step(self, revision: str, *, upgrade: bool) -> MigrationStep:
+        script = self.script.get_revision(revision)
+        if upgrade:
+            return MigrationStep.upgrade_from_script(self.script.revision_map, script)
+        return MigrationStep.downgrade_from_script(self.script.revision_map, script)
+
+    def upgrade(self, url: sa.URL | str, revision: str) -> None:
+        """Run the upgrade of ``revision`` alone (what it needs must already be applied)."""
+        self.run(url, lambda context: iter([self.step(revision, upgrade=True)]))
+
+    def downgrade(self, url: sa.URL | str, revision: str) -> None:
+        """Run the downgrade of ``revision`` alone (it must be a current head)."""
+        self.run(url, lambda context: iter([self.step(revision, upgrade=False)]))
+
+    def parents(self, revision: str) -> set[str]:
+        """The revisions ``revision`` directly needs: its down revisions and its depends_on."""
+        script = self.script.get_revision(revision)
+        needed = itertools.chain(_as_tuple(script.down_revision), _as_tuple(script.dependencies))
+        return {self.script.get_revision(parent).revision for parent in needed}
+
+    def folders(self) -> list[str]:
+        """The folders holding revision files."""
+        return [str(p) for p in self.script.version_locations] or [os.path.join(self.script.dir, "versions")]
+
+    def run(self, url: sa.URL | str, steps: Callable[[Any], Iterator[MigrationStep]]) -> None:
+        """One run of env.py on ``url``; ``steps(migration_context)`` yields the steps to run.
+
+        The steps are taken one at a time, so the iterator may look at the database (through
+        ``migration_context.connection``) between two steps.
+        """
+        ran: list[bool] = []
+
+        def migrations(heads: Any, context: Any) -> Iterator[MigrationStep]:
+            connected_to = context.connection.engine.url
+            if not same_database(connected_to, url):
+                raise EnvironmentIgnoresURL(
+                    "env.py connected to "
+                    f"{connected_to.render_as_string(hide_password=True)} instead of the scratch "
+                    f"database {make_url(url).render_as_string(hide_password=True)} it was given"
+                )
+            self.version_table = context.version_table
+            ran.append(True)
+            return steps(context)
+
+        self.config.set_main_option("sqlalchemy.url", url_to_string(url).replace("%", "%%"))
+        engine = new_engine(url)
+        try:
+            with engine.connect() as connection:
+                self.config.attributes["connection"] = connection
+                guard = connect_guard(url)
+                sa.event.listen(sa.Engine, "do_connect", guard)
+                try:
+                    with EnvironmentContext(self.config, self.script, fn=migrations):
+                        self.script.run_env()
+                finally:
+                    sa.event.remove(sa.Engine, "do_connect", guard)
+                if connection.in_transaction():
+                    connection.commit()
+        finally:
+            self.config.attributes.pop("connection", None)
+            engine.dispose()
+        if not ran:
+            raise HarnessError("env.py returned without running migrations (is it in offline mode?)")
+
+
+
+def topological_order(script: ScriptDirectory) -> list[str]:
+    """Every revision id, each after all it needs (down revisions and depends_on).
+
+    Alembic's own walk order (reversed) decides between revisions that do not depend on
+    each other, so the order is stable for a given history.
+    """
+    walk = [s.revision for s in reversed(list(script.walk_revisions()))]
+    rank = {revision: index for index, revision in enumerate(walk)}
+    needs = {}
+    for revision in walk:
+        found = script.get_revision(revision)
+        parents = itertools.chain(_as_tuple(found.down_revision), _as_tuple(found.dependencies))
+        needs[revision] = {script.get_revision(p).revision for p in parents}
+    order: list[str] = []
+    done: set[str] = set()
+    while len(order) < len(walk):
+        ready = min((r for r in walk if r not in done and needs[r] <= done), key=rank.__getitem__)
+        order.append(ready)
+        done.add(ready)
+    return order
+
+
+def _as_tuple(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+

@@ -1,0 +1,125 @@
+"""Scratch databases: created, copied and dropped, as SQLite files in a folder or on a PostgreSQL server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from .errors import HarnessError
+
+
+class ScratchServer:
+    """Creates, copies and drops throwaway databases; :meth:`close` drops all it made."""
+
+    def __init__(self) -> None:
+        self.prefix = "mig_" + uuid.uuid4().hex[:10]
+        self.created: list[str] = []
+
+    @staticmethod
+    def for_url(server_url: str | None, folder: str) -> ScratchServer:
+        """SQLite files in ``folder`` when no URL (or a SQLite one) is given, else a server."""
+        backend = make_url(server_url).get_backend_name() if server_url else "sqlite"
+        if backend == "sqlite":
+            return SQLiteScratch(folder)
+        if backend == "postgresql":
+            return PostgresScratch(server_url)
+        raise HarnessError(f"scratch databases on {backend} are not supported (use SQLite or PostgreSQL)")
+
+    def url(self, name: str) -> sa.URL:
+        raise NotImplementedError
+
+    def create(self, name: str) -> sa.URL:
+        raise NotImplementedError
+
+    def copy(self, source: str, name: str) -> sa.URL:
+        raise NotImplementedError
+
+    def drop(self, name: str) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        for name in reversed(list(self.created)):
+            self.drop(name)
+
+
+class SQLiteScratch(ScratchServer):
+    """SQLite files in one folder; a copy is a file copy."""
+
+    def __init__(self, folder: str) -> None:
+        super().__init__()
+        self.folder = folder
+        os.makedirs(folder, exist_ok=True)
+
+    def _path(self, name: str) -> str:
+        return os.path.join(self.folder, f"{self.prefix}_{name}.db")
+
+    def url(self, name: str) -> sa.URL:
+        return sa.URL.create("sqlite", database=self._path(name))
+
+    def create(self, name: str) -> sa.URL:
+        open(self._path(name), "wb").close()
+        self.created.append(name)
+        return self.url(name)
+
+    def copy(self, source: str, name: str) -> sa.URL:
+        shutil.copyfile(self._path(source), self._path(name))
+        self.created.append(name)
+        return self.url(name)
+
+    def drop(self, name: str) -> None:
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            try:
+                os.remove(self._path(name) + suffix)
+            except FileNotFoundError:
+                pass
+        if name in self.created:
+            self.created.remove(name)
+
+
+class PostgresScratch(ScratchServer):
+    """Databases on a PostgreSQL server; a copy is ``CREATE DATABASE ... TEMPLATE``."""
+
+    def __init__(self, server_url: str) -> None:
+        super().__init__()
+        self.server_url = make_url(server_url)
+        self.admin = sa.create_engine(self.server_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+
+    def url(self, name: str) -> sa.URL:
+        return self.server_url.set(database=f"{self.prefix}_{name}")
+
+    def _execute(self, statement: str) -> None:
+        with self.admin.connect() as connection:
+            connection.exec_driver_sql(statement)
+
+    def create(self, name: str) -> sa.URL:
+        self._execute(f'CREATE DATABASE "{self.prefix}_{name}"')
+        self.created.append(name)
+        return self.url(name)
+
+    def copy(self, source: str, name: str) -> sa.URL:
+        self._execute(f'CREATE DATABASE "{self.prefix}_{name}" TEMPLATE "{self.prefix}_{source}"')
+        self.created.append(name)
+        return self.url(name)
+
+    def drop(self, name: str) -> None:
+        self._execute(f'DROP DATABASE IF EXISTS "{self.prefix}_{name}" WITH (FORCE)')
+        if name in self.created:
+            self.created.remove(name)
+
+    def close(self) -> None:
+        super().close()
+        self.admin.dispose()
+
+
+def scratch_folder() -> str:
+    """A new temporary folder, in memory (/dev/shm) where the system has one."""
+    memory = "/dev/shm"
+    base = memory if os.path.isdir(memory) and os.access(memory, os.W_OK) else None
+    return tempfile.mkdtemp(prefix="migrations-", dir=base)
+

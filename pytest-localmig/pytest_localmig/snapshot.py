@@ -1,0 +1,105 @@
+"""Snapshots: the schema after a migration step, re-reading only the objects that changed.
+
+A catalog fingerprint (one text per object that changes whenever its definition changes) tells
+which objects a step touched; the others are taken from an earlier snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+from .reflection import reflect
+from .views import SchemaView
+
+_SQLITE_FINGERPRINT = "SELECT type, name, tbl_name, sql FROM sqlite_master"
+
+# One row per object with a text that changes whenever the object's definition changes. The
+# Inspector has no call for "what changed"; this catalog query exists only so that a snapshot
+# after each revision reflects the few objects that changed instead of the whole schema.
+_POSTGRES_FINGERPRINT = """
+SELECT CASE WHEN c.relkind IN ('v', 'm') THEN 'view:' WHEN c.relkind = 'S' THEN 'sequence:'
+            ELSE 'table:' END
+       || CASE WHEN n.nspname = current_schema() THEN '' ELSE n.nspname || '.' END || c.relname,
+       md5(concat_ws('|',
+         (SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || ' '
+                 || a.attnotnull || ' ' || coalesce(pg_get_expr(d.adbin, d.adrelid), ''),
+                 ',' ORDER BY a.attname)
+          FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
+         (SELECT string_agg(k.conname || ' ' || pg_get_constraintdef(k.oid), ',' ORDER BY k.conname)
+          FROM pg_constraint k WHERE k.conrelid = c.oid),
+         (SELECT string_agg(pg_get_indexdef(i.indexrelid), ',' ORDER BY 1)
+          FROM pg_index i WHERE i.indrelid = c.oid),
+         CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END))
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND n.nspname <> 'information_schema'
+  AND left(n.nspname, 3) <> 'pg_'
+UNION ALL
+SELECT 'enum:' || CASE WHEN n.nspname = current_schema() THEN '' ELSE n.nspname || '.' END
+       || t.typname, string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder)
+FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace
+GROUP BY n.nspname, t.typname
+"""
+
+
+def fingerprint(connection: sa.Connection) -> dict[str, str] | None:
+    """Object key -> a text that changes when the object changes; None if the dialect has none.
+
+    Read through the DBAPI cursor: it runs after every migration step, on every table.
+    """
+    dialect = connection.dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        return None
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.execute(_SQLITE_FINGERPRINT if dialect == "sqlite" else _POSTGRES_FINGERPRINT)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    if dialect == "postgresql":
+        return dict(rows)
+    prints: dict[str, str] = {}
+    for type_, name, table, sql in rows:
+        if sql is None or name.startswith("sqlite_"):
+            continue
+        key = f"view:{name}" if type_ == "view" else f"table:{table}"
+        prints[key] = prints.get(key, "") + sql + ";"
+    return prints
+
+
+class Snapshot:
+    """The schema at one point: reflected objects plus the fingerprint they were read at."""
+
+    def __init__(self, objects: dict[str, Any], prints: dict[str, str] | None) -> None:
+        self.objects = objects
+        self.prints = prints
+
+    @classmethod
+    def take(
+        cls, connection: sa.Connection, *known: Snapshot | None, skip: Iterable[str] = ()
+    ) -> Snapshot:
+        """Reflect the schema, re-reading only the objects whose fingerprint matches none of the
+        ``known`` snapshots (an object with the same definition text has the same schema)."""
+        prints = fingerprint(connection)
+        if prints is not None:
+            prints = {key: value for key, value in prints.items() if key not in skip}
+        known = tuple(k for k in known if k is not None and k.prints is not None)
+        if prints is None or not known:
+            objects = reflect(connection, prints)
+            return cls({k: v for k, v in objects.items() if k not in skip}, prints)
+        objects, changed = {}, set()
+        for key, value in prints.items():
+            match = next((k for k in known if k.prints.get(key) == value and key in k.objects), None)  # type: ignore[union-attr]
+            if match is None:
+                changed.add(key)
+            else:
+                objects[key] = match.objects[key]
+        objects.update(reflect(connection, changed) if changed else {})
+        return cls(objects, prints)
+
+    def view(self) -> SchemaView:
+        return SchemaView(self.objects)
+
