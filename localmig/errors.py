@@ -20,7 +20,8 @@ class ExitCode(IntEnum):
     PROJECT = 3  # not an Alembic project, broken revision files
     CAPTURE = 4  # the scratch database could not be used, env.py ignores the URL
     MODEL = 5  # Ollama unreachable, model missing, timeout, answer invalid after repairs
-    INTERRUPTED = 130
+    INTERNAL = 70  # a bug in localmig (EX_SOFTWARE of sysexits.h), never "problems found"
+    INTERRUPTED = 130  # Ctrl-C (SIGINT) or SIGTERM: finished work is kept
 
 
 class LocalmigError(Exception):
@@ -39,6 +40,27 @@ class LocalmigError(Exception):
 
 class ConfigError(LocalmigError):
     """A configuration file or option is invalid (models.yaml, prompts/, CLI options)."""
+
+    exit_code = ExitCode.USAGE
+
+
+class UnknownRevision(ConfigError):
+    """A revision, prefix or branch label given as an option (``--rev``, ``--since``, ``--branch``)
+    names nothing in the project: a usage error, whichever option it came from."""
+
+    exit_code = ExitCode.USAGE
+
+
+class OutputError(LocalmigError):
+    """Where localmig must write (``--out``, ``--report``) is not a usable place: a file where a
+    folder is needed, a read-only folder, a folder inside the project's versions folder."""
+
+    exit_code = ExitCode.USAGE
+
+
+class StoreError(LocalmigError):
+    """The local store ``.localmig/localmig.db`` cannot be used: corrupt, locked by another
+    process for too long, or written by a newer localmig."""
 
     exit_code = ExitCode.USAGE
 
