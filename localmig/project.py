@@ -15,8 +15,8 @@ import re
 import sys
 import traceback
 import warnings
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Literal
 
 from alembic.config import Config

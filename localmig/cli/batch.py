@@ -25,7 +25,7 @@ from ..events import Event, Notice, RevisionProgress
 from ..options import SessionOptions
 from ..pipeline import Session
 from ..write import atomic_write
-from .common import ProgressView, console, model_choice, model_options, out, project_options
+from .common import ProgressView, console, line, model_choice, model_options, out, plain, project_options
 from .scan import print_findings
 
 
@@ -98,7 +98,7 @@ def batch(path: Path, db_url: str | None, builtin_env: bool, metadata: str | Non
         if report is not None:
             report.interrupted = True
             _finish(report, report_file, quiet)
-        console.print("[red]interrupted[/]: finished revisions are written; run the same command again to resume")
+        console.print(line(("interrupted", "red"), ": finished revisions are written; run the same command again to resume"))
         sys.exit(ExitCode.INTERRUPTED)
     _finish(report, report_file, quiet)
     if report.totals.model_errors:
@@ -116,8 +116,8 @@ def _finish(report: BatchReport, report_file: Path | None, quiet: bool) -> None:
 
 def print_summary(report: BatchReport) -> None:
     t = report.totals
-    out.print(f"[bold]batch[/] {report.project} — model: {report.model or 'none'}"
-              + (" [red](interrupted)[/]" if report.interrupted else ""))
+    out.print(line(("batch", "bold"), f" {report.project} — model: {report.model or 'none'}",
+                   (" (interrupted)" if report.interrupted else "", "red")))
     out.print(f"revisions: {t.selected} selected, {t.processed} processed, {t.skipped} skipped "
               f"(current or not applied), {t.written} files written")
     out.print(f"tests: {t.tests_deterministic} deterministic, {t.tests_model} from the model; "
@@ -129,7 +129,8 @@ def print_summary(report: BatchReport) -> None:
         for column in ("revision", "left out", "xfail", "model error"):
             table.add_column(column, overflow="fold")
         for r in problems:
-            table.add_row(r.revision, ", ".join(r.left_out), ", ".join(r.xfail), r.model_error or "")
+            table.add_row(*(plain(cell) for cell in (r.revision, ", ".join(r.left_out), ", ".join(r.xfail),
+                                                      r.model_error or "")))
         out.print(table)
     print_findings(report.findings)
 
@@ -156,7 +157,7 @@ def check(path: Path, db_url: str | None, builtin_env: bool, metadata: str | Non
         passed = sum(1 for o in result.outcomes if o.verdict == "passed")
         out.print(f"{result.files} test files, {len(result.outcomes)} tests, {passed} passed")
         for problem in result.problems:
-            out.print(f"[red]{problem.kind}[/] {problem.revision or ''} {problem.message}", markup=True, highlight=False)
+            out.print(line((problem.kind, "red"), f" {problem.revision or ''} {problem.message}"))
         print_findings(result.findings)
         out.print("[green]check passed[/]" if result.ok else f"[red]check failed: {len(result.problems)} problem(s)[/]")
     if not result.ok:

@@ -6,12 +6,11 @@ import json
 from pathlib import Path
 
 import click
-from rich.markup import escape
 from rich.table import Table
 
 from ..options import SessionOptions
 from ..pipeline import Session
-from .common import ProgressView, out, project_options
+from .common import ProgressView, line, out, plain, project_options
 
 
 @click.command()
@@ -67,16 +66,16 @@ def graph_markers(revision) -> str:
 
 def print_scan(session: Session) -> None:
     capture = session.capture
-    table = Table(title=f"{session.project.root} ({len(capture.revisions)} revisions, {capture.dialect})")
+    table = Table(title=plain(f"{session.project.root} ({len(capture.revisions)} revisions, {capture.dialect})"))
     for column in ("revision", "message", "graph", "tests", "changes", "findings"):
         table.add_column(column, overflow="fold")
     for revision in capture.revisions:
         found = session.findings_for(revision.id)
         diff = capture.captures[revision.id].diff
         table.add_row(
-            revision.id,
-            revision.message,
-            graph_markers(revision),
+            plain(revision.id),
+            plain(revision.message),
+            plain(graph_markers(revision)),
             session.status(revision),
             str(len(diff.changes)) if diff is not None else "-",
             f"[red]{len(found)}[/]" if found else "",
@@ -92,6 +91,6 @@ def print_findings(findings) -> None:
     out.print(f"[bold]{len(findings)} finding(s):[/]")
     for finding in findings:
         where = finding.revision or "history"
-        out.print(f"  [red]{finding.kind}[/] {where}: {escape(finding.message)}")
+        out.print(line("  ", (finding.kind, "red"), f" {where}: {finding.message}"))
         for detail in finding.details:
-            out.print(f"      {escape(detail)}")
+            out.print(line(f"      {detail}"))
