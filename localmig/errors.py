@@ -58,11 +58,9 @@ class OutputError(LocalmigError):
     exit_code = ExitCode.USAGE
 
 
-class StoreError(LocalmigError):
+class StoreError(ConfigError):
     """The local store ``.localmig/localmig.db`` cannot be used: corrupt, locked by another
-    process for too long, or written by a newer localmig."""
-
-    exit_code = ExitCode.USAGE
+    process for too long, written by a newer localmig, or its folder cannot be made."""
 
 
 class ProjectError(LocalmigError):

@@ -130,6 +130,7 @@ class AlembicProject:
                 own = ScriptDirectory.from_config(self._own_config())
                 folders = [Path(p) for p in own.version_locations] or [Path(own.dir) / "versions"]
                 self.settings.version_folders = folders
+            self._refuse_unreadable()
             script = ScriptDirectory.from_config(self.config())
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -179,6 +180,17 @@ class AlembicProject:
                 line=line,
                 hint="localmig runs revisions in your environment: install and activate what your app needs",
             ) from None
+
+    def _refuse_unreadable(self) -> None:
+        """A revision file that cannot be opened (permissions, a dangling symlink) is named as such."""
+        for folder in self.settings.version_folders:
+            for path in sorted(Path(folder).glob("*.py")):
+                try:
+                    with open(path, "rb"):
+                        pass
+                except OSError as error:
+                    raise ProjectError(f"cannot read the revision file: {error.strerror}", file=self._relative(path),
+                                       hint="fix its permissions, or remove it if it is not a revision") from None
 
     def _refuse_duplicates(self, warnings: Iterator[str]) -> None:
         """A revision id declared by two files: Alembic keeps one and warns; localmig refuses."""

@@ -12,6 +12,7 @@ import datetime
 import hashlib
 import json
 import os
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -89,6 +90,11 @@ def open_store(path: Path) -> sa.Engine:
     corrupt, locked or newer store is a StoreError saying so and what to do.
     """
     timeout = busy_timeout()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreError(f"cannot create {path.parent}: {error.strerror}",
+                         hint="localmig keeps its log and answer cache there: make the folder writable") from None
     engine = sa.create_engine(f"sqlite:///{path}", connect_args={"timeout": timeout})
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
@@ -149,18 +155,25 @@ def _store_lock(path: Path, timeout: float) -> Iterator[None]:
 
 
 class Store:
-    """``<project>/.localmig/localmig.db``, created and migrated on first use."""
+    """``<project>/.localmig/localmig.db``: where ``.localmig`` exists, the store is opened (and
+    checked) at once; else it is created on first use, so a run that fails before it logs
+    anything leaves no ``.localmig`` behind."""
 
     def __init__(self, project_root: Path) -> None:
         self.path = project_root / ".localmig" / "localmig.db"
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise ConfigError(f"cannot create {self.path.parent}: {error.strerror}") from None
-        self.engine = open_store(self.path)
+        self._opening = threading.Lock()
+        self._engine: sa.Engine | None = open_store(self.path) if self.path.parent.exists() else None
+
+    @property
+    def engine(self) -> sa.Engine:
+        with self._opening:
+            if self._engine is None:
+                self._engine = open_store(self.path)
+            return self._engine
 
     def close(self) -> None:
-        self.engine.dispose()
+        if self._engine is not None:
+            self._engine.dispose()
 
     def cached(self, key: str) -> str | None:
         with self.engine.connect() as connection:

@@ -21,7 +21,7 @@ from ..errors import ExitCode, LocalmigError
 from ..events import CaptureProgress, Event, ModelToken, Notice, RevisionProgress, VerifyProgress
 from ..options import ModelChoice
 
-console = Console(stderr=True, highlight=False)
+console = Console(stderr=True, highlight=False, soft_wrap=True)  # messages are not cut at a width: a log keeps them whole
 out = Console(highlight=False, soft_wrap=True)
 
 
