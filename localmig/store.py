@@ -123,35 +123,28 @@ def open_store(path: Path) -> sa.Engine:
 
 @contextmanager
 def _store_lock(path: Path, timeout: float) -> Iterator[None]:
-    """An exclusive lock on ``<store>.lock`` while the store is created or migrated (where the
-    system has flock and the folder is writable; elsewhere SQLite's own locking must do)."""
+    """An exclusive lock on the store's folder while the store is created or migrated (where the
+    system has flock; elsewhere SQLite's own locking must do). No lock file is left behind."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows
         yield
         return
+    folder = os.open(path.parent, os.O_RDONLY)
     try:
-        handle = open(f"{path}.lock", "a")  # noqa: SIM115 (closed by the with below)
-    except OSError:
-        handle = None
-    if handle is None:
-        yield
-        return
-    with handle:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(folder, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
                     raise StoreError(f"{path} is being created by another process (waited {timeout:.0f} s)",
                                      hint="wait for the other localmig run, or raise LOCALMIG_STORE_TIMEOUT") from None
                 time.sleep(0.05)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        yield
+    finally:
+        os.close(folder)  # closing the descriptor releases the lock
 
 
 class Store:
