@@ -197,8 +197,15 @@ def test_store_folder_is_a_file(linear, guard):
     kept.unchanged()
 
 
-def _create_store(root: str, barrier) -> str:
-    barrier.wait()
+_start: list = []
+
+
+def _share(barrier) -> None:
+    _start.append(barrier)
+
+
+def _create_store(root: str) -> str:
+    _start[0].wait()
     try:
         store = Store(Path(root))
         with store.engine.connect() as connection:
@@ -209,12 +216,12 @@ def _create_store(root: str, barrier) -> str:
         return f"{type(error).__name__}: {error}"
 
 
-def test_two_processes_creating_the_store_at_once(linear):
-    context = multiprocessing.get_context("spawn")
-    with context.Manager() as manager:
-        barrier = manager.Barrier(4)
-        with context.Pool(4) as pool:
-            results = pool.starmap(_create_store, [(str(linear), barrier)] * 4)
+def test_processes_creating_the_store_at_once(linear):
+    """Four processes (forked: localmig is imported already) open a new store at the same moment."""
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(4)
+    with context.Pool(4, initializer=_share, initargs=(barrier,)) as pool:
+        results = pool.map(_create_store, [str(linear)] * 4)
     assert results == [json.dumps(["alembic_version", "answers", "exchanges"])] * 4
     with sqlite3.connect(linear / ".localmig" / "localmig.db") as connection:
         assert len(connection.execute("SELECT version_num FROM alembic_version").fetchall()) == 1
