@@ -79,7 +79,9 @@ def batch(path: Path, db_url: str | None, builtin_env: bool, metadata: str | Non
     """Generate, verify and write tests for many revisions, resumably (a re-run skips current files).
 
     Exit codes: 0 done; 1 a generated test had to be left out (localmig bug) or kept as xfail;
-    5 model errors; 130 interrupted (finished revisions are kept; run again to resume).
+    2 usage error; 3 not a usable project; 4 scratch database unusable; 5 model errors; 70 internal
+    error; 130 interrupted, also by SIGTERM (finished revisions are kept, the report is written; run
+    again to resume).
     """
     if all_revisions and (revisions or since or missing or branch):
         raise click.UsageError("--all cannot be combined with --rev, --since, --missing or --branch")
@@ -145,7 +147,9 @@ def check(path: Path, db_url: str | None, builtin_env: bool, metadata: str | Non
     """CI gate: every revision has a current test file and the suite passes.
 
     Exit codes: 0 clean; 1 problems (missing, stale or failing tests; findings unless
-    --allow-findings); 2 usage or configuration error; 3 not a usable Alembic project.
+    --allow-findings); 2 usage or configuration error; 3 not a usable Alembic project; 4 scratch
+    database unusable; 70 internal error (a bug in localmig, never a problem of the suite); 130
+    interrupted.
     """
     options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, out=out_dir)
     with ProgressView(quiet=as_json) as view, Session.open(options, view) as session:

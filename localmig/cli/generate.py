@@ -30,6 +30,9 @@ def generate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | 
 
     The deterministic engine always runs; the model layer adds tests when Ollama answers
     (see --model, --no-model, --require-model, --replay-only).
+
+    Exit codes: 0 done; 1 a generated test had to be left out; 2 usage error; 3 not a usable
+    project; 4 scratch database unusable; 5 model error; 70 internal error; 130 interrupted.
     """
     if revisions and all_revisions:
         raise click.UsageError("give --rev or --all, not both")

@@ -185,3 +185,40 @@ def immutable(path: Path) -> Iterator[Path]:
             yield path
         finally:
             path.chmod(0o755)
+
+
+@pytest.fixture(scope="session")
+def password_pg(tmp_path_factory) -> Iterator[str]:
+    """A PostgreSQL server of its own that checks passwords (scram-sha-256): the shared test server
+    trusts every local login, so a wrong password could not fail there. Yields its URL with the
+    right password."""
+    bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not bins:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    bin_dir = bins[-1].parent
+    import tempfile
+
+    from tests.ollama_servers import free_port
+
+    folder = Path(tempfile.mkdtemp(prefix="localmig-faults-pg-"))  # not under /tmp/pytest-of-root: postgres must enter it
+    os.chmod(folder, 0o755)
+    as_postgres: list[str] = []
+    if os.geteuid() == 0:
+        subprocess.run(["id", "postgres"], check=True, capture_output=True)
+        shutil.chown(folder, "postgres")
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    (folder / "password").write_text("right-password\n")
+    os.chmod(folder / "password", 0o644)
+    port = free_port()
+    subprocess.run([*as_postgres, str(bin_dir / "initdb"), "-D", str(folder / "data"), "-U", "postgres",
+                    "--auth=scram-sha-256", f"--pwfile={folder / 'password'}", "-E", "UTF8", "--no-sync"],
+                   check=True, capture_output=True)
+    subprocess.run([*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(folder / "data"), "-l", str(folder / "log"), "-w",
+                    "-o", f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c fsync=off", "start"],
+                   check=True, capture_output=True)
+    try:
+        yield f"postgresql+psycopg://postgres:right-password@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(folder / "data"), "-m", "fast", "stop"],
+                       capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)

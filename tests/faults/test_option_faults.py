@@ -157,3 +157,22 @@ def test_db_url_naming_a_database_that_does_not_exist(linear, guard, pg_url):
     assert_fault(invoke("scan", linear, "--db-url", url.render_as_string(hide_password=False)), ExitCode.CAPTURE,
                  "cannot reach the scratch database server", "no_such_database_localmig")
     kept.unchanged()
+
+
+@pytest.mark.slow
+def test_db_url_with_a_wrong_password(linear, guard, password_pg):
+    wrong = password_pg.replace(":right-password@", ":wrong-password@")
+    kept = guard(linear)
+    assert_fault(invoke("scan", linear, "--db-url", wrong), ExitCode.CAPTURE,
+                 "cannot reach the scratch database server", "password authentication failed for user \"postgres\"")
+    assert "wrong-password" not in invoke("scan", linear, "--db-url", wrong).text  # the password is not echoed
+    kept.unchanged()
+    right = invoke("scan", linear, "--db-url", password_pg)  # the control: the right one works
+    assert right.exit_code == ExitCode.OK, right.text
+
+
+@pytest.mark.parametrize("command", ["scan", "generate", "batch", "check"])
+def test_every_command_help_names_the_exit_codes(command):
+    outcome = invoke(command, "--help")
+    assert outcome.exit_code == ExitCode.OK
+    assert "70 internal error" in outcome.text and "130 interrupted" in outcome.text
