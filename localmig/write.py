@@ -41,7 +41,12 @@ def write_file(path: Path, text: str, *, force: bool = False, dry_run: bool = Fa
 
 def atomic_write(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so that a reader never sees half a file; the file gets the mode
-    a plain ``open()`` would give it (0o666 less the umask)."""
+    a plain ``open()`` would give it (0o666 less the umask). A symlink is written through (its
+    target is replaced, the link stays); a device, FIFO or socket is refused, never replaced."""
+    path = Path(os.path.realpath(path))
+    if path.exists() and not path.is_file() and not path.is_dir():
+        raise OutputError(f"cannot write {path}: it is not a regular file (a device, FIFO or socket)",
+                          hint="give the path of a regular file")
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)

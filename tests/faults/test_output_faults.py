@@ -225,3 +225,23 @@ def test_processes_creating_the_store_at_once(linear):
     assert results == [json.dumps(["alembic_version", "answers", "exchanges"])] * 4
     with sqlite3.connect(linear / ".localmig" / "localmig.db") as connection:
         assert len(connection.execute("SELECT version_num FROM alembic_version").fetchall()) == 1
+
+
+def test_report_to_a_fifo_is_refused_not_replaced(linear, tmp_path):
+    """A device or FIFO is never replaced by a regular file (``--report /dev/full`` once did that)."""
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+    outcome = invoke("batch", linear, "--no-model", "-q", "--report", fifo)
+    assert_fault(outcome, ExitCode.USAGE, f"cannot write {fifo}: it is not a regular file")
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+
+
+def test_report_through_a_symlink_keeps_the_link(linear, tmp_path):
+    target = tmp_path / "reports" / "latest.json"
+    target.parent.mkdir()
+    target.write_text("{}")
+    link = tmp_path / "report.json"
+    link.symlink_to(target)
+    outcome = invoke("batch", linear, "--no-model", "-q", "--report", link)
+    assert outcome.exit_code == ExitCode.OK, outcome.text
+    assert link.is_symlink() and json.loads(target.read_text())["project"] == str(linear)
