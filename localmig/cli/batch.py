@@ -35,7 +35,7 @@ class BatchView(ProgressView):
     def __init__(self, quiet: bool) -> None:
         super().__init__(quiet)
         self.progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             TimeRemainingColumn(), console=console, transient=True, disable=quiet,
         )
         self.revisions: TaskID | None = None

@@ -162,7 +162,7 @@ class ProgressView:
     def __init__(self, quiet: bool = False) -> None:
         self.quiet = quiet
         self.progress = Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
             TimeElapsedColumn(), console=console, transient=True, disable=quiet,
         )
         self.tasks: dict[str, Any] = {}

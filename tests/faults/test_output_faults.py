@@ -75,7 +75,7 @@ def test_read_only_report_folder(linear, guard):
 # --------------------------------------------------------------------------- what gets written
 
 
-@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o027, 0o640)])
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o027, 0o640)], ids=["umask-022", "umask-027"])
 def test_files_respect_the_umask(linear, umask, mode):
     previous = os.umask(umask)
     try:

@@ -120,7 +120,8 @@ def test_revision_file_that_is_not_utf8(linear, guard):
     path = linear / SECOND
     path.write_bytes(path.read_bytes().replace(b'"""Upgrade schema."""', b'"""Upgrade \xff\xfe schema."""'))
     kept = guard(linear)
-    assert_fault(invoke("scan", linear), ExitCode.PROJECT, "11ea02e8f1a4_add_authors_email.py")
+    assert_fault(invoke("scan", linear), ExitCode.PROJECT, "11ea02e8f1a4_add_authors_email.py:22: syntax error",
+                 "'utf-8' codec can't decode byte 0xff")
     kept.unchanged()
 
 
