@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import importlib
 import os
 import re
 import sys
@@ -24,7 +23,7 @@ from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError
 from pydantic import BaseModel, Field
 
-from .errors import ConfigError, ProjectError, UnknownRevision
+from .errors import ProjectError, UnknownRevision
 from .harness import topological_order
 
 BUILTIN_ENV = Path(__file__).parent / "builtin_env"
@@ -282,29 +281,6 @@ def revision_files(folders: list[Path], revision: str) -> list[Path]:
                         and value.value == revision):
                     found.append(path)
     return found
-
-
-def check_metadata(spec: str) -> None:
-    """Import ``module:attribute`` (``--metadata``) and check it is a SQLAlchemy MetaData, so a
-    bad value is a usage error before the capture, not a failed first migration."""
-    import sqlalchemy as sa
-
-    hint = "give MODULE:ATTRIBUTE of a sqlalchemy MetaData importable from the project, e.g. app.models:Base.metadata"
-    module_name, colon, attribute = spec.partition(":")
-    if not colon or not module_name or not attribute:
-        raise ConfigError(f"--metadata {spec!r} is not of the form MODULE:ATTRIBUTE", hint=hint)
-    try:
-        value = importlib.import_module(module_name)
-    except (Exception, SystemExit) as error:
-        what = f"no module named {error.name!r}" if isinstance(error, ModuleNotFoundError) else (
-            f"{type(error).__name__}: {error}")
-        raise ConfigError(f"--metadata {spec!r}: cannot import {module_name!r} ({what})", hint=hint) from None
-    for part in attribute.split("."):
-        if not hasattr(value, part):
-            raise ConfigError(f"--metadata {spec!r}: {module_name} has no attribute {attribute!r}", hint=hint)
-        value = getattr(value, part)
-    if not isinstance(value, sa.MetaData):
-        raise ConfigError(f"--metadata {spec!r} is a {type(value).__name__}, not a sqlalchemy MetaData", hint=hint)
 
 
 def _ini_settings(ini: Path, settings: dict) -> ProjectSettings:

@@ -18,11 +18,12 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from ..errors import CaptureError, ConfigError
 from ..harness import EnvironmentIgnoresURL, HarnessError, MigrationFailed, MigrationHistory
 from ..observe import DataObservation, observe
-from ..project import AlembicProject, RevisionInfo, check_metadata
+from ..project import AlembicProject, RevisionInfo
 from ..schema import SchemaDiff, SchemaSnapshot
 from .exits import EnvironmentWatch
 from .findings import Finding
 from .logs import quiet_migrations
+from .metadata import check_metadata
 
 
 class RevisionCapture(BaseModel):
