@@ -21,7 +21,8 @@ class ExitCode(IntEnum):
     CAPTURE = 4  # the scratch database could not be used, env.py ignores the URL
     MODEL = 5  # Ollama unreachable, model missing, timeout, answer invalid after repairs
     NOT_VERIFIED = 6  # a revision's tests could not be planned, rendered or run (not collected, not run)
-    INTERRUPTED = 130
+    INTERNAL = 70  # a bug in localmig (EX_SOFTWARE of sysexits.h), never "problems found"
+    INTERRUPTED = 130  # Ctrl-C (SIGINT) or SIGTERM: finished work is kept
 
 
 class LocalmigError(Exception):
@@ -42,6 +43,25 @@ class ConfigError(LocalmigError):
     """A configuration file or option is invalid (models.yaml, prompts/, CLI options)."""
 
     exit_code = ExitCode.USAGE
+
+
+class UnknownRevision(ConfigError):
+    """A revision, prefix or branch label given as an option (``--rev``, ``--since``, ``--branch``)
+    names nothing in the project: a usage error, whichever option it came from."""
+
+    exit_code = ExitCode.USAGE
+
+
+class OutputError(LocalmigError):
+    """Where localmig must write (``--out``, ``--report``) is not a usable place: a file where a
+    folder is needed, a read-only folder, a folder inside the project's versions folder."""
+
+    exit_code = ExitCode.USAGE
+
+
+class StoreError(ConfigError):
+    """The local store ``.localmig/localmig.db`` cannot be used: corrupt, locked by another
+    process for too long, written by a newer localmig, or its folder cannot be made."""
 
 
 class ProjectError(LocalmigError):

@@ -53,7 +53,7 @@ from .render import (
 from .schema import SchemaSnapshot
 from .store import Store
 from .verify import run_suite
-from .write import write_file
+from .write import check_suite_folder, write_file
 
 if TYPE_CHECKING:
     from .modelrun import ModelAnswer, ModelLayer
@@ -71,7 +71,8 @@ class Session:
         self.options = options
         self.events = events
         self.project: AlembicProject = load(options.path, builtin_env=options.builtin_env, metadata=options.metadata)
-        self.out = (options.out or self.project.root / "tests" / "migrations").resolve()
+        self.out = check_suite_folder(options.out or self.project.root / "tests" / "migrations",
+                                      self.project.settings.version_folders)
         self.model: ModelLayer | None = None
         self.model_skipped: ModelError | None = None  # why the model layer is off in auto mode
         self.store: Store | None = None

@@ -14,6 +14,7 @@ import re
 import sys
 import traceback
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -23,7 +24,7 @@ from alembic.util import CommandError
 from pydantic import BaseModel, Field
 from pytest_localmig import topological_order
 
-from .errors import ProjectError
+from .errors import ProjectError, UnknownRevision
 
 BUILTIN_ENV = Path(__file__).parent / "builtin_env"
 
@@ -124,9 +125,11 @@ class AlembicProject:
             matches = [self.by_id[self.labels[spec]]]
         if len(matches) == 1:
             return matches[0]
-        known = ", ".join(r.id for r in self.revisions[:8])
+        known = ", ".join(r.id for r in (matches or self.revisions)[:8])
         problem = "is ambiguous" if matches else "is not a revision of this project"
-        raise ProjectError(f"{spec!r} {problem} (revisions: {known}{', ...' if len(self.revisions) > 8 else ''})")
+        more = ", ..." if len(matches or self.revisions) > 8 else ""
+        raise UnknownRevision(f"{spec!r} {problem} ({'matches' if matches else 'revisions'}: {known}{more})",
+                              hint="give a revision id, a unique prefix of one, or a branch label (see `localmig scan`)")
 
     def _load_script(self) -> ScriptDirectory:
         try:
@@ -134,6 +137,7 @@ class AlembicProject:
                 own = ScriptDirectory.from_config(self._own_config())
                 folders = [Path(p) for p in own.version_locations or ()] or [Path(own.dir) / "versions"]
                 self.settings.version_folders = folders
+            self._refuse_unreadable()
             script = ScriptDirectory.from_config(self.config())
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -141,6 +145,10 @@ class AlembicProject:
                     list(script.walk_revisions())  # loads every revision file and the graph
                 except KeyError:
                     pass
+                except Exception:  # a duplicate id makes Alembic fail in odd ways: name it first
+                    self._refuse_duplicates(str(w.message) for w in caught)
+                    raise
+            self._refuse_duplicates(str(w.message) for w in caught)
             for warning in caught:
                 missing = re.search(r"Revision (\S+) referenced from .*?-> (\S+)", str(warning.message))
                 if missing:
@@ -155,6 +163,14 @@ class AlembicProject:
             return script
         except ProjectError:
             raise
+        except SystemExit as error:  # sys.exit() at import would end localmig silently
+            file, line = self._frame_in_project(error)
+            raise ProjectError(
+                f"the revision file called sys.exit({error.code!r}) while being loaded",
+                file=file,
+                line=line,
+                hint="a revision file must not exit at import; move that code into upgrade() or remove it",
+            ) from None
         except SyntaxError as error:
             raise ProjectError(
                 f"syntax error: {error.msg}", file=self._relative(error.filename), line=error.lineno
@@ -171,6 +187,29 @@ class AlembicProject:
                 line=line,
                 hint="localmig runs revisions in your environment: install and activate what your app needs",
             ) from None
+
+    def _refuse_unreadable(self) -> None:
+        """A revision file that cannot be opened (permissions, a dangling symlink) is named as such."""
+        for folder in self.settings.version_folders:
+            for path in sorted(Path(folder).glob("*.py")):
+                try:
+                    with open(path, "rb"):
+                        pass
+                except OSError as error:
+                    raise ProjectError(f"cannot read the revision file: {error.strerror}", file=self._relative(path),
+                                       hint="fix its permissions, or remove it if it is not a revision") from None
+
+    def _refuse_duplicates(self, warnings: Iterator[str]) -> None:
+        """A revision id declared by two files: Alembic keeps one and warns; localmig refuses."""
+        for text in warnings:
+            duplicate = re.search(r"Revision (\S+) is present more than once", text)
+            if duplicate:
+                files = revision_files(self.settings.version_folders, duplicate.group(1))
+                shown = " and ".join(self._relative(f) or str(f) for f in files) or "two files"
+                raise ProjectError(
+                    f"revision id {duplicate.group(1)!r} is declared by {shown}; Alembic would use only one of them",
+                    hint="give one of them a new revision id (and fix the down_revision that should point to it)",
+                )
 
     def _relative(self, path: str | os.PathLike[str] | None) -> str | None:
         if path is None:
@@ -236,6 +275,25 @@ def locate(path: str | os.PathLike[str], *, builtin_env: bool = False, metadata:
 def load(path: str | os.PathLike[str], *, builtin_env: bool = False, metadata: str | None = None) -> AlembicProject:
     """Locate and load the project at ``path``."""
     return AlembicProject(locate(path, builtin_env=builtin_env, metadata=metadata))
+
+
+def revision_files(folders: list[Path], revision: str) -> list[Path]:
+    """The files in ``folders`` whose module-level ``revision = ...`` is ``revision``."""
+    found = []
+    for folder in folders:
+        for path in sorted(Path(folder).glob("*.py")):
+            try:
+                tree = ast.parse(path.read_bytes())
+            except (OSError, SyntaxError, ValueError):
+                continue
+            for node in tree.body:
+                target = node.target if isinstance(node, ast.AnnAssign) else (
+                    node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None)
+                value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
+                if (isinstance(target, ast.Name) and target.id == "revision" and isinstance(value, ast.Constant)
+                        and value.value == revision):
+                    found.append(path)
+    return found
 
 
 def _ini_settings(ini: Path, settings: dict) -> ProjectSettings:

@@ -15,15 +15,22 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.util import CommandError
 from pydantic import BaseModel, Field
 
-from .errors import ConfigError
+from . import __version__
+from .errors import ConfigError, StoreError
 
 MIGRATIONS = Path(__file__).parent / "store_migrations"
 metadata = sa.MetaData()
@@ -78,24 +85,98 @@ def cache_key(messages: list[dict[str, str]], model: str, options: dict[str, Any
     return hashlib.sha256(material.encode()).hexdigest()
 
 
+def busy_timeout() -> float:
+    """Seconds to wait for another process's lock on the store (LOCALMIG_STORE_TIMEOUT, default 30)."""
+    try:
+        return max(0.0, float(os.environ.get("LOCALMIG_STORE_TIMEOUT", "30")))
+    except ValueError:
+        raise ConfigError(f"LOCALMIG_STORE_TIMEOUT={os.environ['LOCALMIG_STORE_TIMEOUT']!r} is not a number of seconds") from None
+
+
+def open_store(path: Path) -> sa.Engine:
+    """An engine on the store at ``path``, created or migrated to this localmig's schema.
+
+    Processes that open a new store at the same time take turns (a lock file beside it); a
+    corrupt, locked or newer store is a StoreError saying so and what to do.
+    """
+    timeout = busy_timeout()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreError(f"cannot create {path.parent}: {error.strerror}",
+                         hint="localmig keeps its log and answer cache there: make the folder writable") from None
+    engine = sa.create_engine(f"sqlite:///{path}", connect_args={"timeout": timeout})
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    aside = "it holds only localmig's log of model exchanges and the answer cache: move it aside and run again"
+    try:
+        with _store_lock(path, timeout), engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    except sa.exc.DBAPIError as error:
+        engine.dispose()
+        reason = str(error.orig)
+        if "locked" in reason or "busy" in reason:
+            raise StoreError(f"{path} is locked by another process (waited {timeout:.0f} s)",
+                             hint="wait for the other localmig run to finish, or raise LOCALMIG_STORE_TIMEOUT") from None
+        if "unable to open" in reason or "readonly" in reason:
+            raise StoreError(f"cannot open {path}: {reason}", hint=f"check the permissions of {path.parent}") from None
+        raise StoreError(f"{path} is not a usable localmig store: {reason}", hint=aside) from None
+    except CommandError as error:
+        engine.dispose()
+        if "Can't locate revision" not in str(error):
+            raise
+        raise StoreError(f"{path} was written by a newer localmig ({error}); this is localmig {__version__}",
+                         hint=f"upgrade localmig, or {aside.split(': ', 1)[1]}") from None
+    return engine
+
+
+@contextmanager
+def _store_lock(path: Path, timeout: float) -> Iterator[None]:
+    """An exclusive lock on the store's folder while the store is created or migrated (where the
+    system has flock; elsewhere SQLite's own locking must do). No lock file is left behind."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(folder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise StoreError(f"{path} is being created by another process (waited {timeout:.0f} s)",
+                                     hint="wait for the other localmig run, or raise LOCALMIG_STORE_TIMEOUT") from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(folder)  # closing the descriptor releases the lock
+
+
 class Store:
-    """``<project>/.localmig/localmig.db``, created and migrated on first use."""
+    """``<project>/.localmig/localmig.db``: where ``.localmig`` exists, the store is opened (and
+    checked) at once; else it is created on first use, so a run that fails before it logs
+    anything leaves no ``.localmig`` behind."""
 
     def __init__(self, project_root: Path) -> None:
         self.path = project_root / ".localmig" / "localmig.db"
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise ConfigError(f"cannot create {self.path.parent}: {error.strerror}") from None
-        self.engine = sa.create_engine(f"sqlite:///{self.path}")
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        self._opening = threading.Lock()
+        self._engine: sa.Engine | None = open_store(self.path) if self.path.parent.exists() else None
+
+    @property
+    def engine(self) -> sa.Engine:
+        with self._opening:
+            if self._engine is None:
+                self._engine = open_store(self.path)
+            return self._engine
 
     def close(self) -> None:
-        self.engine.dispose()
+        if self._engine is not None:
+            self._engine.dispose()
 
     def cached(self, key: str) -> str | None:
         with self.engine.connect() as connection:

@@ -15,15 +15,17 @@ from pathlib import Path
 from pydantic import BaseModel
 from pytest_localmig import EnvironmentIgnoresURL, HarnessError, MigrationFailed, MigrationHistory
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
-from ..errors import CaptureError
+from ..errors import CaptureError, ConfigError
 from ..observe import DataObservation, observe
 from ..observe.declared import DeclaredTypes
 from ..project import AlembicProject, RevisionInfo
 from ..schema import SchemaDiff, SchemaSnapshot
+from .exits import EnvironmentWatch
 from .findings import Finding
 from .logs import quiet_migrations
+from .metadata import check_metadata
 
 
 class RevisionCapture(BaseModel):
@@ -65,6 +67,17 @@ class Capture:
             ) from None
         except HarnessError as error:
             raise CaptureError(str(error)) from None
+        self.watch = EnvironmentWatch(self.history.runner, project.root)
+        if project.settings.metadata:
+            if not (project.settings.builtin_env or project.settings.kind == "versions"):
+                self.history.close()
+                raise ConfigError("--metadata is used by localmig's built-in env.py only",
+                                  hint="add --builtin-env, or leave --metadata out (your env.py sets target_metadata)")
+            try:
+                check_metadata(project.settings.metadata)
+            except ConfigError:
+                self.history.close()
+                raise
         self.result: HistoryCapture | None = None
         self._validated: dict[int, tuple] = {}  # reflected table dict -> TableInfo, shared by snapshots
         self._declared: DeclaredTypes | None = None
@@ -84,8 +97,10 @@ class Capture:
         total = len(history.order)
         applied = iter(range(1, total + 1))
         history.on_upgraded = (lambda rev: progress("upgrade", rev, next(applied), total)) if progress else None
-        with _env_guard(), quiet_migrations():
+        with _env_guard(self.watch), quiet_migrations():
             history.build()
+            if (failure := self.watch.failure()) is not None:
+                raise failure
             if progress:
                 progress("downgrade", "", 0, total)
             history.walk_downgrades()
@@ -197,7 +212,7 @@ class Capture:
                 touched: list[str]) -> DataObservation | None:
         """Seed synthetic rows before ``revision``, run it, and record what became of them."""
         members = self.declared().members_before(revision.id, before)
-        with _env_guard(), quiet_migrations():
+        with _env_guard(self.watch), quiet_migrations():
             return observe(self.history, revision, before, after, touched, members)
 
     def declared(self) -> DeclaredTypes:
@@ -212,7 +227,7 @@ class Capture:
     def round_trip_finding(self, revision: str) -> Finding | None:
         """Run the round trip (up, down, up) of one revision now, if the capture did not; its
         finding, if the second upgrade fails or gives another schema."""
-        with _env_guard(), quiet_migrations():
+        with _env_guard(self.watch), quiet_migrations():
             return self._round_trip_finding(revision)
 
     def _round_trip_finding(self, revision: str) -> Finding | None:
@@ -262,13 +277,41 @@ def _check_url(db_url: str | None) -> str | None:
         raise CaptureError(f"--db-url {db_url!r} is not a database URL") from None
     if backend not in ("sqlite", "postgresql"):
         raise CaptureError(f"--db-url: {backend} is not supported; use a PostgreSQL server URL (or none for SQLite)")
+    if backend == "postgresql":
+        _check_driver(db_url)
     return db_url if backend == "postgresql" else None
 
 
+# The package that provides each DBAPI module SQLAlchemy's PostgreSQL dialects import.
+DRIVER_PACKAGES = {"psycopg": "psycopg[binary]", "psycopg2": "psycopg2-binary", "pg8000": "pg8000",
+                   "asyncpg": "asyncpg", "psycopg2cffi": "psycopg2cffi"}
+
+
+def _check_driver(db_url: str) -> None:
+    """The URL's driver is importable (else a CaptureError naming the package to install)."""
+    url = make_url(db_url)
+    try:
+        dialect = url.get_dialect()
+    except NoSuchModuleError:
+        raise CaptureError(f"--db-url: SQLAlchemy has no driver {url.drivername!r}",
+                           hint="use postgresql+psycopg://USER@HOST:PORT/DATABASE (psycopg 3)") from None
+    try:
+        dialect.import_dbapi()
+    except ImportError as error:
+        module = (error.name or "").split(".")[0]
+        package = DRIVER_PACKAGES.get(module, module or "the driver")
+        raise CaptureError(
+            f"--db-url {url.drivername}://: the driver module {module!r} is not installed",
+            hint=f"install it (pip install '{package}') or use postgresql+psycopg:// (psycopg 3)",
+        ) from None
+
+
 @contextmanager
-def _env_guard() -> Iterator[None]:
+def _env_guard(watch: EnvironmentWatch) -> Iterator[None]:
     try:
         yield
+    except SystemExit as exited:  # env.py's own exit (a migration's is a finding): never localmig's exit
+        raise (watch.failure() or CaptureError(f"the project's code called sys.exit({exited.code!r})")) from None
     except EnvironmentIgnoresURL as error:
         raise CaptureError(
             f"the project's env.py ignores the database URL localmig hands over: {error}. "

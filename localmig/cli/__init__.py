@@ -7,14 +7,14 @@ import click
 from .. import __version__
 from . import tui as tui_module
 from .batch import batch, check
-from .common import run_guarded
+from .common import GuardedGroup
 from .generate import generate
 from .models import log, models, show_prompt
 from .scan import scan
 from .tui import tui
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+@click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
              invoke_without_command=True)
 @click.version_option(__version__, prog_name="localmig")
 @click.pass_context
@@ -27,7 +27,8 @@ def cli(ctx: click.Context) -> None:
     Exit codes: 0 done; 1 problems found (failing or stale tests, a generated test localmig
     had to drop); 2 usage or configuration error; 3 not a usable Alembic project; 4 the scratch
     database could not be used; 5 model error; 6 a revision's tests could not be planned, rendered
-    or run (a module pytest could not collect, tests it did not run); 130 interrupted.
+    or run (a module pytest could not collect, tests it did not run); 70 internal error (a bug in
+    localmig); 130 interrupted (Ctrl-C or SIGTERM).
     """
     if ctx.invoked_subcommand is None:
         if not tui_module.interactive():  # a script or a pipe: the help, as before
@@ -47,4 +48,4 @@ cli.add_command(check)
 
 
 def main() -> None:
-    run_guarded(cli)
+    cli.main(prog_name="localmig")

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import click
 from alembic.script import ScriptDirectory
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -30,7 +29,7 @@ from ..options import SessionOptions
 from ..pipeline import Session
 from ..project import RevisionInfo
 from ..write import atomic_write
-from .common import ProgressView, console, model_choice, model_options, out, project_options
+from .common import ProgressView, console, line, model_choice, model_options, out, plain, project_options
 from .scan import print_findings
 
 
@@ -40,7 +39,7 @@ class BatchView(ProgressView):
     def __init__(self, quiet: bool) -> None:
         super().__init__(quiet)
         self.progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             TimeRemainingColumn(), console=console, transient=True, disable=quiet,
         )
         self.revisions: TaskID | None = None
@@ -87,7 +86,9 @@ def batch(path: Path, db_url: str | None, builtin_env: bool, metadata: str | Non
     """Generate, verify and write tests for many revisions, resumably (a re-run skips current files).
 
     Exit codes: 0 done; 1 a generated test had to be left out (localmig bug) or kept as xfail;
-    5 model errors; 130 interrupted (finished revisions are kept; run again to resume).
+    2 usage error; 3 not a usable project; 4 scratch database unusable; 5 model errors; 70 internal
+    error; 130 interrupted, also by SIGTERM (finished revisions are kept, the report is written; run
+    again to resume).
     """
     if all_revisions and (revisions or since or missing or branch):
         raise click.UsageError("--all cannot be combined with --rev, --since, --missing or --branch")
@@ -107,7 +108,7 @@ def batch(path: Path, db_url: str | None, builtin_env: bool, metadata: str | Non
         if report is not None:
             report.interrupted = True
             _finish(report, report_file, quiet)
-        console.print("[red]interrupted[/]: finished revisions are written; run the same command again to resume")
+        console.print(line(("interrupted", "red"), ": finished revisions are written; run the same command again to resume"))
         sys.exit(ExitCode.INTERRUPTED)
     _finish(report, report_file, quiet)
     if any(r.error for r in report.revisions):
@@ -127,8 +128,8 @@ def _finish(report: BatchReport, report_file: Path | None, quiet: bool) -> None:
 
 def print_summary(report: BatchReport) -> None:
     t = report.totals
-    out.print(f"[bold]batch[/] {report.project} — model: {report.model or 'none'}"
-              + (" [red](interrupted)[/]" if report.interrupted else ""))
+    out.print(line(("batch", "bold"), f" {report.project} — model: {report.model or 'none'}",
+                   (" (interrupted)" if report.interrupted else "", "red")))
     out.print(f"revisions: {t.selected} selected, {t.processed} processed, {t.skipped} skipped "
               f"(current or not applied), {t.written} files written")
     out.print(f"tests: {t.tests_deterministic} deterministic, {t.tests_model} from the model; "
@@ -140,8 +141,8 @@ def print_summary(report: BatchReport) -> None:
         for column in ("revision", "left out", "xfail", "model error", "error"):
             table.add_column(column, overflow="fold")
         for r in problems:
-            table.add_row(escape(r.revision), escape(", ".join(r.left_out)), escape(", ".join(r.xfail)),
-                          escape(r.model_error or ""), escape(r.error or ""))
+            table.add_row(*(plain(cell) for cell in (r.revision, ", ".join(r.left_out), ", ".join(r.xfail),
+                                                      r.model_error or "", r.error or "")))
         out.print(table)
     print_findings(report.findings)
 
@@ -165,7 +166,9 @@ def check(path: Path, db_url: str | None, builtin_env: bool, metadata: str | Non
 
     Exit codes: 0 clean; 1 problems (missing, stale or failing tests; findings the baseline does
     not accept, unless --allow-findings; stale acknowledgements); 2 usage or configuration error
-    (a bad baseline file, an unknown --since ref); 3 not a usable Alembic project.
+    (a bad baseline file, an unknown --since ref); 3 not a usable Alembic project; 4 scratch
+    database unusable; 70 internal error (a bug in localmig, never a problem of the suite); 130
+    interrupted.
     """
     options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, out=out_dir)
     with ProgressView(quiet=as_json) as view, Session.open(options, view) as session:
@@ -204,11 +207,11 @@ def _print_check(result: CheckReport, since_ref: str | None, total: int) -> None
     if result.one_way:
         out.print(f"one-way: no downgrade tests for {len(result.one_way)} revision(s)", highlight=False)
         for why in result.one_way.values():
-            out.print(f"  [dim]{escape(why)}[/]")
+            out.print(line("  ", (why, "dim")))
     if result.baseline_written:
         out.print(f"baseline written: {result.baseline} ({sum(1 for f in result.findings if f.accepted == 'acknowledged')} "
                   "acknowledged finding(s))", highlight=False)
     for problem in result.problems:
-        out.print(f"[red]{problem.kind}[/] {problem.revision or ''} {escape(problem.message)}", highlight=False)
+        out.print(line((problem.kind, "red"), f" {problem.revision or ''} {problem.message}"), highlight=False)
     print_findings(result.findings)
     out.print("[green]check passed[/]" if result.ok else f"[red]check failed: {len(result.problems)} problem(s)[/]")

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from ..errors import ExitCode, LocalmigError
 from ..events import CaptureProgress, Event, ModelToken, Notice, RevisionProgress, VerifyProgress
 from ..options import ModelChoice
 
-console = Console(stderr=True, highlight=False)
+console = Console(stderr=True, highlight=False, soft_wrap=True)  # messages are not cut at a width: a log keeps them whole
 out = Console(highlight=False, soft_wrap=True)
 
 
@@ -61,32 +64,93 @@ def model_choice(model_name: str | None, config_file: Path | None, prompts_dir: 
     return ModelChoice(mode=mode, model=model_name, config=config_file, prompts=prompts_dir, replay_only=replay_only)
 
 
-def run_guarded(command: click.Command) -> None:
-    """Run the click command; LocalmigError -> message + hint + its exit code, never a traceback."""
+def run_guarded(run: Callable[[], Any]) -> None:
+    """Run a click command (``run`` calls its ``main`` with ``standalone_mode=False``) and end the
+    process with its exit code.
+
+    A LocalmigError is its message + hint + its exit code; a click usage error exits 2; Ctrl-C and
+    SIGTERM exit 130 (finished work kept, scratch databases removed); anything else is a bug of
+    localmig: one line saying so and exit 70, the traceback only with LOCALMIG_DEBUG=1. Never a
+    traceback for the user's own mistakes.
+    """
+    with sigterm_as_interrupt():
+        try:
+            code = run()
+        except click.exceptions.Abort:
+            report_interrupt()
+            sys.exit(ExitCode.INTERRUPTED)
+        except click.ClickException as error:
+            error.show()
+            sys.exit(ExitCode.USAGE)
+        except click.exceptions.Exit as done:
+            sys.exit(done.exit_code)
+        except LocalmigError as error:
+            report_error(error)
+            sys.exit(error.exit_code)
+        except KeyboardInterrupt:
+            report_interrupt()
+            sys.exit(ExitCode.INTERRUPTED)
+        except Exception as error:  # a bug of localmig: say so plainly, traceback only when asked
+            if os.environ.get("LOCALMIG_DEBUG"):
+                traceback.print_exc()
+            console.print(line(("internal error:", "bold red"), f" {type(error).__name__}: {error}"))
+            console.print(line(("this is a bug in localmig (exit 70); rerun with LOCALMIG_DEBUG=1 for the traceback",
+                                "dim")))
+            sys.exit(ExitCode.INTERNAL)
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
+
+class GuardedGroup(click.Group):
+    """A click group whose ``main`` reports errors as :func:`run_guarded` does, also when a test
+    runs it in-process with click's CliRunner."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:  # the caller handles errors itself
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        run_guarded(lambda: click.Group.main(self, args, prog_name, complete_var, standalone_mode=False, **extra))
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While the block runs, SIGTERM is handled like Ctrl-C: KeyboardInterrupt in the main thread
+    (the batch report is written, finished files are kept, scratch files are removed). A second
+    SIGTERM during that clean-up is ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
     try:
-        command.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        console.print("[red]aborted[/]")
-        sys.exit(ExitCode.INTERRUPTED)
-    except click.ClickException as error:
-        error.show()
-        sys.exit(ExitCode.USAGE)
-    except click.exceptions.Exit as done:
-        sys.exit(done.exit_code)
-    except LocalmigError as error:
-        console.print(f"[bold red]error:[/] {escape(str(error))}")
-        if error.hint:
-            console.print(f"[dim]hint:[/] {escape(error.hint)}")
-        sys.exit(error.exit_code)
-    except KeyboardInterrupt:
-        console.print("[red]interrupted[/]")
-        sys.exit(ExitCode.INTERRUPTED)
-    except Exception as error:  # a bug of localmig: say so plainly, traceback only when asked
-        if os.environ.get("LOCALMIG_DEBUG"):
-            traceback.print_exc()
-        console.print(f"[bold red]internal error:[/] {type(error).__name__}: {error}")
-        console.print("[dim]this is a bug in localmig; rerun with LOCALMIG_DEBUG=1 for the traceback[/]")
-        sys.exit(ExitCode.PROBLEMS)
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def line(*parts: str | tuple[str, str]) -> Text:
+    """Plain text and (text, style) pairs as one Rich line; nothing in them is read as markup, so
+    outside text (SQL errors, migration messages, pytest output, file names) shows as it is."""
+    return Text.assemble(*parts)
+
+
+def plain(value: object, style: str = "") -> Text:
+    """``value`` as text Rich will not parse (for table cells holding outside text)."""
+    return Text(str(value), style=style)
+
+
+def report_error(error: LocalmigError) -> None:
+    console.print(line(("error:", "bold red"), " ", str(error)))
+    if error.hint:
+        console.print(line(("hint:", "dim"), " ", error.hint))
+
+
+def report_interrupt() -> None:
+    console.print(line(("interrupted", "red")))
 
 
 View = TypeVar("View", bound="ProgressView")
@@ -98,7 +162,7 @@ class ProgressView:
     def __init__(self, quiet: bool = False) -> None:
         self.quiet = quiet
         self.progress = Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
             TimeElapsedColumn(), console=console, transient=True, disable=quiet,
         )
         self.tasks: dict[str, Any] = {}
@@ -139,6 +203,6 @@ class ProgressView:
             self.notices.append(event)
             if not self.quiet or event.level == "error":
                 colour = {"info": "cyan", "warning": "yellow", "error": "red"}[event.level]
-                self.progress.console.print(f"[{colour}]{event.level}:[/] {escape(event.message)}")
+                self.progress.console.print(line((f"{event.level}:", colour), " ", event.message))
                 if event.hint:
-                    self.progress.console.print(f"  [dim]{escape(event.hint)}[/]")
+                    self.progress.console.print(line("  ", (event.hint, "dim")))

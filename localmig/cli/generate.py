@@ -6,13 +6,12 @@ import sys
 from pathlib import Path
 
 import click
-from rich.markup import escape
 from rich.table import Table
 
 from ..errors import ExitCode
 from ..options import SessionOptions
 from ..pipeline import Session
-from .common import ProgressView, model_choice, model_options, out, project_options
+from .common import ProgressView, line, model_choice, model_options, out, plain, project_options
 from .scan import print_findings
 
 
@@ -34,6 +33,9 @@ def generate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | 
 
     The deterministic engine always runs; the model layer adds tests when Ollama answers
     (see --model, --no-model, --require-model, --replay-only).
+
+    Exit codes: 0 done; 1 a generated test had to be left out; 2 usage error; 3 not a usable
+    project; 4 scratch database unusable; 5 model error; 70 internal error; 130 interrupted.
     """
     if revisions and all_revisions:
         raise click.UsageError("give --rev or --all, not both")
@@ -45,13 +47,13 @@ def generate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | 
         model_label, skipped = session.model_label, session.model_skipped
         items = session.generate(session.select(list(revisions)))
         written = session.write(items, force=force, dry_run=dry_run)
-    table = Table(title="generated tests" + (f" (model: {model_label})" if model_label else " (no model)"))
+    table = Table(title=plain("generated tests" + (f" (model: {model_label})" if model_label else " (no model)")))
     for column in ("revision", "deterministic", "model", "passed", "expose a finding", "left out", "not run"):
         table.add_column(column, overflow="fold")
     for item in items:
         by_engine = [sum(1 for t in item.plan.tests if t.engine == e) for e in ("deterministic", "model")]
         table.add_row(
-            item.revision.id, str(by_engine[0]),
+            plain(item.revision.id), str(by_engine[0]),
             "[red]error[/]" if item.model_error else str(by_engine[1]), str(item.count("passed")),
             f"[yellow]{item.count('migration_defect')}[/]" if item.count("migration_defect") else "0",
             f"[red]{failed}[/]" if (failed := sum(o.verdict == "test_defect" for o in item.dropped)) else "0",
@@ -61,14 +63,14 @@ def generate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | 
     out.print(table)
     for item in items:
         if item.error:
-            out.print(f"[red]{escape(item.revision.id)}[/]: {escape(item.error)}")
+            out.print(line((item.revision.id, "red"), f": {item.error}"))
     if skipped is not None:
-        out.print(f"[bold yellow]The model layer was skipped[/]: only deterministic tests were written. "
-                  f"{escape(str(skipped))}. {escape(skipped.hint or '')}")
+        out.print(line(("The model layer was skipped", "bold yellow"),
+                       f": only deterministic tests were written. {skipped}. {skipped.hint or ''}"))
     print_findings(session.findings)
     for result in written:
         if result.action != "unchanged":
-            out.print(f"{result.action.replace('_', ' ')}: {result.path}")
+            out.print(line(f"{result.action.replace('_', ' ')}: {result.path}"))
     if dry_run:
         out.print("[dim]--dry-run: nothing was written[/]")
     if any(item.error or item.count("not_run") for item in items):

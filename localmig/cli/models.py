@@ -14,7 +14,7 @@ from ..options import ModelChoice, SessionOptions
 from ..pipeline import Session
 from ..project import locate
 from ..store import Store
-from .common import ProgressView, out, project_options
+from .common import ProgressView, line, out, plain, project_options
 
 
 @click.command()
@@ -25,7 +25,7 @@ def models(path: Path, config_file: Path | None) -> None:
     from ..llm import profile_states  # the Ollama client loads only for the commands that use it
     root = _project_root(path)
     settings = load_settings(config_file, root)
-    out.print(f"settings: {settings.source}")
+    out.print(line(f"settings: {settings.source}"))
     table = Table()
     for column in ("profile", "model", "family", "num_ctx", "host", "pulled"):
         table.add_column(column)
@@ -94,7 +94,7 @@ def log(path: Path, limit: int, revision: str | None, full: bool) -> None:
     """Show recent exchanges with the model (from .localmig/localmig.db)."""
     root = locate(path).root
     if not (root / ".localmig" / "localmig.db").exists():
-        out.print(f"no exchanges yet: {root / '.localmig'} does not exist")
+        out.print(line(f"no exchanges yet: {root / '.localmig'} does not exist"))
         return
     store = Store(root)
     try:
@@ -103,23 +103,24 @@ def log(path: Path, limit: int, revision: str | None, full: bool) -> None:
         store.close()
     if not exchanges:
         which = f" for revision {revision}" if revision else ""
-        out.print(f"no exchanges with a model logged{which} in {root / '.localmig'}")
+        out.print(line(f"no exchanges with a model logged{which} in {root / '.localmig'}"))
         return
     table = Table()
     for column in ("id", "time", "revision", "purpose", "model", "cached", "tokens in/out", "s", "outcome", "errors"):
         table.add_column(column, overflow="fold")
     for e in exchanges:
-        table.add_row(str(e.id), e.created_at, e.revision, e.purpose, e.model, "yes" if e.cache_hit else "no",
-                      f"{e.prompt_tokens or '-'}/{e.answer_tokens or '-'}", f"{e.seconds:.1f}" if e.seconds else "-",
-                      e.outcome or "", str(len(e.errors)) if e.errors else "")
+        table.add_row(*(plain(cell) for cell in (
+            e.id, e.created_at, e.revision, e.purpose, e.model, "yes" if e.cache_hit else "no",
+            f"{e.prompt_tokens or '-'}/{e.answer_tokens or '-'}", f"{e.seconds:.1f}" if e.seconds else "-",
+            e.outcome or "", len(e.errors) if e.errors else "")))
     out.print(table)
     if full:
         for e in exchanges:
-            out.rule(f"exchange {e.id}: {e.revision} {e.purpose}")
+            out.rule(plain(f"exchange {e.id}: {e.revision} {e.purpose}"))
             for message in e.messages:
-                out.print(f"[bold]### {message['role']}[/]")
+                out.print(line((f"### {message['role']}", "bold")))
                 out.print(message["content"], markup=False)
             out.print("[bold]### answer[/]")
             out.print(e.answer or "", markup=False)
             for error in e.errors:
-                out.print(f"[red]error:[/] {error}", markup=False)
+                out.print(line(("error:", "red"), f" {error}"))

@@ -6,13 +6,12 @@ import json
 from pathlib import Path
 
 import click
-from rich.markup import escape
 from rich.table import Table
 
 from ..options import SessionOptions
 from ..pipeline import Session
 from ..render import runtime_problems
-from .common import ProgressView, out, project_options
+from .common import ProgressView, line, out, plain, project_options
 
 
 @click.command()
@@ -23,7 +22,11 @@ from .common import ProgressView, out, project_options
               help="Also upgrade again after every downgrade (slower; generate does it where a test needs it).")
 def scan(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, out_dir: Path | None, as_json: bool,
          round_trips: bool) -> None:
-    """Run the history on a scratch database and report revisions and findings."""
+    """Run the history on a scratch database and report revisions and findings.
+
+    Exit codes: 0 done (findings are reported, not a failure); 2 usage error; 3 not a usable
+    project; 4 scratch database unusable; 70 internal error; 130 interrupted.
+    """
     options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, out=out_dir,
                              round_trips=round_trips)
     with ProgressView(quiet=as_json) as view, Session.open(options, view) as session:
@@ -69,23 +72,23 @@ def graph_markers(revision) -> str:
 
 def print_scan(session: Session) -> None:
     capture = session.capture
-    table = Table(title=f"{session.project.root} ({len(capture.revisions)} revisions, {capture.dialect})")
+    table = Table(title=plain(f"{session.project.root} ({len(capture.revisions)} revisions, {capture.dialect})"))
     for column in ("revision", "message", "graph", "tests", "changes", "findings"):
         table.add_column(column, overflow="fold")
     for revision in capture.revisions:
         found = session.findings_for(revision.id)
         diff = capture.captures[revision.id].diff
         table.add_row(
-            revision.id,
-            revision.message,
-            graph_markers(revision),
+            plain(revision.id),
+            plain(revision.message),
+            plain(graph_markers(revision)),
             session.status(revision),
             str(len(diff.changes)) if diff is not None else "-",
             f"[red]{len(found)}[/]" if found else "",
         )
     out.print(table)
     for problem in runtime_problems(session.out):
-        out.print(f"[yellow]runtime[/]: {escape(problem.message)}")
+        out.print(line(("runtime", "yellow"), f": {problem.message}"))
     print_findings(session.findings)
 
 
@@ -98,9 +101,9 @@ def print_findings(findings) -> None:
     for finding in findings:
         where = finding.revision or "history"
         if finding.accepted:  # acknowledged, or a downgrade finding of a one-way revision: dimmed, with the reason
-            out.print(f"  [dim]{escape(finding.label)} {where}: {escape(finding.message)}[/]")
-            out.print(f"      [dim]reason: {escape(finding.reason or '')}[/]")
+            out.print(line("  ", (f"{finding.label} {where}: {finding.message}", "dim")))
+            out.print(line("      ", (f"reason: {finding.reason or ''}", "dim")))
             continue
-        out.print(f"  [red]{finding.kind}[/] {where}: {escape(finding.message)}")
+        out.print(line("  ", (finding.kind, "red"), f" {where}: {finding.message}"))
         for detail in finding.details:
-            out.print(f"      {escape(detail)}")
+            out.print(line(f"      {detail}"))

@@ -62,10 +62,11 @@ def test_help_documents_every_exit_code():
         "4 the scratch database could not be used",
         "5 model error",
         "6 a revision's tests could not be planned, rendered or run",
+        "70 internal error",
         "130 interrupted",
     ):
         assert phrase in text
-    assert {int(code) for code in ExitCode} == {0, 1, 2, 3, 4, 5, 6, 130}
+    assert {int(code) for code in ExitCode} == {0, 1, 2, 3, 4, 5, 6, 70, 130}
     for command in ("scan", "generate"):
         assert command in text
 
@@ -230,8 +231,8 @@ def test_a_file_localmig_did_not_write_is_kept(project):
         (["scan", "{root}", "--db-url", "mysql://u@localhost/x"], 4, "mysql is not supported"),
         (["scan", "{root}", "--db-url", "not a url"], 4, "is not a database URL"),
         (["scan", "{root}", "--db-url", "postgresql+psycopg://nobody@127.0.0.1:1/postgres"], 4, "cannot reach the scratch database server"),
-        (["generate", "{root}", "--no-model", "--rev", "nosuch"], 3, "'nosuch' is not a revision of this project"),
-        (["generate", "{root}", "--no-model", "--rev", "11ea0"], 3, "'11ea0' is ambiguous"),
+        (["generate", "{root}", "--no-model", "--rev", "nosuch"], 2, "'nosuch' is not a revision of this project"),
+        (["generate", "{root}", "--no-model", "--rev", "11ea0"], 2, "'11ea0' is ambiguous"),
         (["generate", "{root}", "--no-model", "--rev", "11ea01b3c5d7", "--all"], 2, "--rev or --all"),
         (["scan", "{root}", "--no-such-option"], 2, "No such option"),
     ],

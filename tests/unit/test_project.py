@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from localmig.errors import ExitCode, ProjectError
+from localmig.errors import ExitCode, ProjectError, UnknownRevision
 from localmig.project import BUILTIN_ENV, data_operations, downgrade_kind, function_kind, load, locate
 
 
@@ -150,9 +150,9 @@ def test_revision_lookup(project):
     loaded = load(project("labels_depends_on"))
     assert loaded.revision("1abe04e9f0a1").id == "1abe04e9f0a1"
     assert loaded.revision("1abe04").id == "1abe04e9f0a1"
-    with pytest.raises(ProjectError, match="'1abe0' is ambiguous"):
+    with pytest.raises(UnknownRevision, match="'1abe0' is ambiguous"):
         loaded.revision("1abe0")
-    with pytest.raises(ProjectError, match="'nosuch' is not a revision of this project"):
+    with pytest.raises(UnknownRevision, match="'nosuch' is not a revision of this project"):
         loaded.revision("nosuch")
 
 

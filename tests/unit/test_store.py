@@ -43,6 +43,8 @@ def config_for(store: Store, connection) -> Config:
 
 def test_opening_creates_the_database_at_head_of_its_own_history(tmp_path, store):
     assert store.path == tmp_path / ".localmig" / "localmig.db"
+    assert not (tmp_path / ".localmig").exists()  # created on first use
+    assert store.engine is not None
     assert store.path.is_file()
     head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
     with store.engine.connect() as connection:
