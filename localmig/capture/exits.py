@@ -39,12 +39,15 @@ class EnvironmentWatch:
         self.steps_started = 0
         self._failure: CaptureError | ProjectError | None = None
         for script in runner.script.walk_revisions():
-            module = script.module
-            for name in ("upgrade", "downgrade"):
-                function = getattr(module, name, None)
-                if callable(function):
-                    setattr(module, name, self._guarded(function))
+            self._wrap(script.module)
+        runner.module_hooks.append(self._wrap)  # a module loaded again for another run
         setattr(runner.script, "run_env", self._watched(runner.script.run_env))  # noqa: B010 (shadows the method)
+
+    def _wrap(self, module: Any) -> None:
+        for name in ("upgrade", "downgrade"):
+            function = getattr(module, name, None)
+            if callable(function):
+                setattr(module, name, self._guarded(function))
 
     def failure(self) -> CaptureError | ProjectError | None:
         """What env.py did instead of running migrations, if it did (the first time only)."""
@@ -93,6 +96,9 @@ class EnvironmentWatch:
             f"env.py {what}" + (" before any migration ran" if self.steps_started == 0 else ""),
             file=os.path.relpath(self.env_file, self.root),
             line=line,
-            hint="localmig runs env.py in your environment with its own scratch database: make env.py work "
-            "without your app's settings, or run with --builtin-env",
+            hint=("env.py treats config.attributes['connection'] as an Engine (it calls .connect()); localmig "
+                  "hands it a Connection, as Alembic's cookbook does: run with --builtin-env, or accept both in env.py"
+                  if isinstance(error, AttributeError) and "connect" in str(error) else
+                  "localmig runs env.py in your environment with its own scratch database: make env.py work "
+                  "without your app's settings, or run with --builtin-env"),
         )

@@ -80,11 +80,18 @@ class Database:
 
     def rows(self, table: str, *, without: Iterable[str] = ()) -> list[dict[str, Any]]:
         """Every row of ``[schema.]table`` as dicts, ordered by the primary key (else all
-        columns); ``without`` leaves out columns whose values are not reproducible (timestamps)."""
+        columns); ``without`` leaves out columns whose values are not reproducible (timestamps,
+        random ids). Rows are then ordered by the columns kept, so a left-out random key does not
+        make the order random; with every column left out, one empty dict per row."""
+        left_out = set(without)
         with self.engine.connect() as connection:
             reflected = self._table(connection, table)
-            order = list(reflected.primary_key.columns) or list(reflected.columns)
-            columns = [c for c in reflected.columns if c.name not in set(without)]
+            columns = [c for c in reflected.columns if c.name not in left_out]
+            if not columns:
+                count = connection.execute(sa.select(sa.func.count()).select_from(reflected)).scalar_one()
+                return [{} for _ in range(count)]
+            key = [c for c in reflected.primary_key.columns if c.name not in left_out]
+            order = key if key and len(key) == len(reflected.primary_key.columns) else columns
             result = connection.execute(sa.select(*columns).order_by(*order))
             return [dict(row) for row in result.mappings()]
 

@@ -17,6 +17,7 @@ from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationStep
 from alembic.script import ScriptDirectory
+from alembic.util import load_python_file
 from sqlalchemy.engine import make_url
 
 from .errors import EnvironmentIgnoresURL, HarnessError
@@ -56,6 +57,8 @@ class MigrationRunner:
         self.version_table = "alembic_version"
         # (table, its fingerprint) -> the table reflected for reading and writing rows
         self.row_tables: dict[tuple[str, str], sa.Table] = {}
+        self.ran: set[str] = set()  # revisions whose module has run a step in this process
+        self.module_hooks: list[Callable[[Any], None]] = []  # called with each module loaded again
 
     @property
     def version_key(self) -> str:
@@ -63,7 +66,16 @@ class MigrationRunner:
         return f"table:{self.version_table}"
 
     def step(self, revision: str, *, upgrade: bool) -> MigrationStep:
+        """The step of ``revision``, from a fresh copy of its module when it ran before: a migration
+        may change its own module-level data (``rules.pop(...)``), which a second run in the same
+        process must not see. ``alembic upgrade`` runs each module once per process too."""
         script = self.script.get_revision(revision)
+        assert script is not None
+        if revision in self.ran:
+            script.module = load_python_file(os.path.dirname(script.path), os.path.basename(script.path))
+            for hook in self.module_hooks:
+                hook(script.module)
+        self.ran.add(revision)
         if upgrade:
             return MigrationStep.upgrade_from_script(self.script.revision_map, script)
         return MigrationStep.downgrade_from_script(self.script.revision_map, script)

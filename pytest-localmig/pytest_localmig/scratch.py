@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 import uuid
 
 import sqlalchemy as sa
@@ -103,7 +104,22 @@ class PostgresScratch(ScratchServer):
         return self.url(name)
 
     def copy(self, source: str, name: str) -> sa.URL:
-        self._execute(f'CREATE DATABASE "{self.prefix}_{name}" TEMPLATE "{self.prefix}_{source}"')
+        """A copy of ``source``. A template must have no session: an env.py that opened its own
+        connection and never closed it (``connection = engine.connect()``, no ``with``) leaves one
+        behind, so the sessions on localmig's own scratch database are ended first."""
+        template = f"{self.prefix}_{source}"
+        statement = f'CREATE DATABASE "{self.prefix}_{name}" TEMPLATE "{template}"'
+        for attempt in range(20):
+            try:
+                self._execute(statement)
+                break
+            except sa.exc.OperationalError as error:
+                if "being accessed by other users" not in str(error) or attempt == 19:
+                    raise
+                with self.admin.connect() as connection:
+                    connection.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                               "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": template})
+                time.sleep(0.05)  # the ended backend takes a moment to go
         self.created.append(name)
         return self.url(name)
 
