@@ -8,6 +8,7 @@ subclass whose message says what to do (start Ollama, pull the model, raise the 
 from __future__ import annotations
 
 import ipaddress
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -74,7 +75,37 @@ class OllamaModel:
     def __init__(self, profile: ModelProfile, settings: Settings) -> None:
         self.profile = profile
         self.host = check_host(settings.host_for(profile), settings)
-        self.client = ollama.Client(host=self.host, timeout=profile.timeout)
+        self._sockets: list[socket.socket] = []
+        self._sockets_lock = threading.Lock()
+        self.client = self._open_client()
+
+    def _open_client(self) -> ollama.Client:
+        return ollama.Client(host=self.host, timeout=self.profile.timeout,
+                             event_hooks={"request": [self._trace_connections]})
+
+    def _trace_connections(self, request: httpx.Request) -> None:
+        """Have httpcore report every connection the client opens (its documented ``trace``
+        request extension), so that a cancel can shut the socket down."""
+        request.extensions["trace"] = self._note_connection
+
+    def _note_connection(self, event: str, info: dict[str, Any]) -> None:
+        if event == "connection.connect_tcp.complete":
+            sock = info["return_value"].get_extra_info("socket")
+            if sock is not None:
+                with self._sockets_lock:  # the ones closed meanwhile are dropped
+                    self._sockets = [s for s in self._sockets if s.fileno() != -1] + [sock]
+
+    def _shut_down_connections(self) -> None:
+        """End every connection of the client now. Closing the client does not wake a read that
+        waits in another thread (before the first token that can be minutes); shutting the
+        socket down does, and the server sees the stream closed."""
+        with self._sockets_lock:
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:  # already closed
+                pass
 
     @property
     def tag(self) -> str:
@@ -111,7 +142,7 @@ class OllamaModel:
         cancel: threading.Event | None = None,
     ) -> ChatReply:
         """Ask for an answer under ``schema``, streaming its tokens to ``on_token``; setting
-        ``cancel`` closes the connection (even before the first token) and raises Cancelled."""
+        ``cancel`` ends the HTTP stream within 0.1 s (even before the first token) and raises Cancelled."""
         if cancel is None:
             return self._chat(messages, schema, on_token)
         finished = threading.Event()
@@ -119,7 +150,8 @@ class OllamaModel:
         def watch() -> None:
             while not finished.wait(0.1):
                 if cancel.is_set():
-                    self.client.close()  # the blocked read fails at once
+                    self._shut_down_connections()  # the blocked read fails at once
+                    self.client.close()
                     return
 
         watcher = threading.Thread(target=watch, name="localmig-cancel", daemon=True)
@@ -134,7 +166,7 @@ class OllamaModel:
             finished.set()
             watcher.join()
             if cancel.is_set():
-                self.client = ollama.Client(host=self.host, timeout=self.profile.timeout)
+                self.client = self._open_client()
 
     def _chat(self, messages: list[dict[str, str]], schema: dict[str, Any], on_token: Callable[[str], None] | None) -> ChatReply:
         started = time.monotonic()

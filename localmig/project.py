@@ -53,8 +53,15 @@ class RevisionInfo(BaseModel):
 
     @property
     def slug(self) -> str:
-        words = re.sub(r"[^a-z0-9]+", "_", self.message.lower()).strip("_")
-        return words[:40].rstrip("_") or "revision"
+        """The message as a module-name part: at most 40 characters, cut between two words of the message."""
+        words = [w for w in (re.sub(r"[^a-z0-9]+", "_", word).strip("_") for word in self.message.lower().split()) if w]
+        slug = ""
+        for word in words:
+            longer = f"{slug}_{word}" if slug else word
+            if len(longer) > 40:
+                return slug or word[:40].rstrip("_")
+            slug = longer
+        return slug or "revision"
 
 
 class ProjectSettings(BaseModel):

@@ -43,6 +43,8 @@ class FileHeader(BaseModel):
     prompts_version: str | None = None
     options_sha256: str | None = Field(None, description="Model tag, options and prompts version the tests came from.")
     aspects: dict[str, str] = Field(default_factory=dict, description="test name -> what it exercises (for `check`).")
+    edited_in_review: bool = Field(False, description="A person edited the body in the review app and accepted it; "
+                                                      "the body hash covers the edited body, so the file is current.")
     body_sha256: str = ""
 
 
@@ -56,7 +58,9 @@ def body_hash(body: str) -> str:
 
 def with_header(header: FileHeader, body: str) -> str:
     header = header.model_copy(update={"body_sha256": body_hash(body)})
-    return HEADER_PREFIX + json.dumps(header.model_dump(), separators=(", ", ": ")) + "\n" + body
+    # edited_in_review is recorded only when true, so headers of generated files stay as they were
+    fields = header.model_dump(exclude=set() if header.edited_in_review else {"edited_in_review"})
+    return HEADER_PREFIX + json.dumps(fields, separators=(", ", ": ")) + "\n" + body
 
 
 def read_header(text: str) -> tuple[FileHeader | None, str]:
@@ -71,7 +75,8 @@ def read_header(text: str) -> tuple[FileHeader | None, str]:
 
 
 def file_status(path: Path, revision: RevisionInfo | None = None) -> FileStatus:
-    """Whether a generated file is missing, current, stale (migration changed) or hand-edited."""
+    """Whether a generated file is missing, current, stale (migration changed) or hand-edited
+    (a body edited in the review app and accepted has a rewritten header: current)."""
     if not path.exists():
         return "missing"
     header, body = read_header(path.read_text(encoding="utf-8", errors="replace"))

@@ -307,8 +307,8 @@ def _downgrade_tests(builder: _PlanBuilder, diff: SchemaDiff) -> None:
     builder.add(
         "test_downgrade_restores_previous_schema",
         "downgrade",
-        "The downgrade " + (", ".join(undone) + "; " if undone else "")
-        + "the tables and everything this revision touched are as before the upgrade.",
+        ("The downgrade " + ", ".join(undone) + "; the tables" if undone else "After the downgrade, the tables")
+        + " and everything this revision touched are as before the upgrade.",
         [
             DOWNGRADED,
             "before = migrations.schema_before(REVISION)",
