@@ -50,7 +50,7 @@ async def test_remapped_keys_work_and_the_help_lists_them(demo, make_app, notes)
         assert any(s == "warning" and "nonsense.id" in m for s, _, m in notes)
         await pilot.press("g")  # no longer bound
         await pilot.pause(0.2)
-        assert not app.generating and not app.review.entries
+        assert not app.state.work.queue and not app.state.review.entries
         await pilot.press("f5")
         await generated(pilot, 1)
         await pilot.press("question_mark")
@@ -63,9 +63,9 @@ async def test_remapped_keys_work_and_the_help_lists_them(demo, make_app, notes)
         assert isinstance(app.screen, ReviewScreen)
         await pilot.press("a")  # the old key does nothing now
         await pilot.pause(0.3)
-        assert app.review.entries[FIRST_THREE[0]].decision is None
+        assert app.state.review.entries[FIRST_THREE[0]].decision is None
         await pilot.press("f6")
-        await wait_until(pilot, lambda: app.review.entries[FIRST_THREE[0]].decision == "accepted", "the write")
+        await wait_until(pilot, lambda: app.state.review.entries[FIRST_THREE[0]].decision == "accepted", "the write")
 
 
 @pytest.mark.asyncio
@@ -80,7 +80,7 @@ async def test_open_in_editor_edits_a_copy_and_brings_the_text_back(demo, make_a
         await pilot.press("g")
         await generated(pilot, 1)
         await pilot.press("r", "o")
-        entry = app.review.entries[FIRST_THREE[0]]
+        entry = app.state.review.entries[FIRST_THREE[0]]
         assert entry.text.endswith("# edited in the editor\n") and entry.untested_edits
         assert app.screen.query_one("#module").text == entry.text
         assert not (demo / "tests").exists()  # nothing written until accept

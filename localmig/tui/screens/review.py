@@ -2,7 +2,8 @@
 
 The generated module is read-only until ``e``; Tab and shift+Tab only move the focus (leaving
 the editor ends the edit). Accept and reject act on the revision on screen, once it has been on
-screen for a moment (a held or doubled key does not decide the next one), and never twice.
+screen for a moment and only by a fresh press (a held key repeats every few hundredths of a
+second: its repeats are ignored), so a doubled or held key never decides the next one; and never twice.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ EDITING_ACTIONS = {"accept_editing", "rerun_editing", "stop_editing"}
 DECISIONS = {"accept", "reject"}
 BUSY = {"accept", "reject", "regenerate", "rerun", "accept_editing", "rerun_editing", "edit"}
 SETTLE = 0.4  # seconds a revision is on screen before a key may decide it
+REPEAT = 0.25  # a decision key pressed again within this is a held (repeating) key: ignored
+now = time.monotonic  # the screen's clock (tests set their own)
 
 
 class ReviewScreen(Screen[str]):
@@ -51,6 +54,7 @@ class ReviewScreen(Screen[str]):
         self.state = state
         self.revision = revision
         self.shown_at = 0.0
+        self.last_press = -1.0  # when a decision key was last pressed
         self.deciding: str | None = None  # the revision whose accept or reject was asked for
         self._item: ReviewItem | None = None
         self._sources: dict[str, str] = {}
@@ -121,7 +125,7 @@ class ReviewScreen(Screen[str]):
         self.show_prompt()
         self.show_title()
         self.query_one("#results-table").focus()
-        self.shown_at = time.monotonic()
+        self.shown_at = now()
         self.refresh_bindings()
 
     def show_title(self) -> None:
@@ -138,7 +142,7 @@ class ReviewScreen(Screen[str]):
         self.query_one("#review-title", Static).update(
             f"[b]{self.revision}[/b]  {escape(entry.item.revision.message or '(no message)')}\n"
             f"{where}  ·  [b]{escape(state)}[/b]  ·  {entry.summary()}  ·  {escape(entry.engines())}  ·  "
-            f"file on disk: {disk}{changed}"
+            f"on disk: {disk}{changed}"
         )
 
     def show_results(self) -> None:
@@ -172,7 +176,10 @@ class ReviewScreen(Screen[str]):
         if self.deciding == self.revision and entry.decision is not None:
             self.deciding = None
             self.advance()
-        elif entry.item is not self._item:  # regenerated: a new item replaced the entry
+            return
+        if self.deciding == self.revision and not entry.writing:
+            self.deciding = None  # not written (kept a hand-edited file, or an error): it may be asked again
+        if entry.item is not self._item:  # regenerated: a new item replaced the entry
             self.load()
         else:
             self.show_results()
@@ -215,8 +222,11 @@ class ReviewScreen(Screen[str]):
         return True
 
     def settled(self) -> bool:
-        """Whether the revision has been on screen long enough to be decided by a key."""
-        if time.monotonic() - self.shown_at >= SETTLE:
+        """Whether a decision key may decide the revision on screen: it has been shown for a moment,
+        and the key is a new press, not the repeat of a held one."""
+        moment, previous = now(), self.last_press
+        self.last_press = moment
+        if moment - self.shown_at >= SETTLE and moment - previous >= REPEAT:
             return True
         self.app.bell()
         return False

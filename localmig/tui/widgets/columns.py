@@ -1,7 +1,7 @@
 """Which columns of the migration list fit, and how wide each is.
 
-The revision, its test file and its findings always show; the session's word, the graph
-markers and the date follow while there is room; the message takes what is left (the detail
+The revision, its test file and its findings show first; the graph markers, the session's word
+(cut short rather than left out) and the date follow while there is room; the message takes what is left (the detail
 pane shows it whole, wrapped). Pure, so the rule is tested apart from the widget.
 """
 
@@ -19,6 +19,7 @@ class Column:
     label: str
     priority: int  # 0: always; then shown in this order while they fit
     width: int = 0  # 0: as wide as its content
+    least: int = 0  # it may be cut down to this (its cells end with …) rather than left out
 
 
 COLUMNS = [
@@ -26,10 +27,10 @@ COLUMNS = [
     Column("revision", "revision", 0),
     Column("message", "message", 0),
     Column("date", "date", 5, 10),
-    Column("graph", "graph", 4),
-    Column("tests", "tests", 1, 12),
+    Column("graph", "graph", 3),
+    Column("tests", "tests", 1),
     Column("findings", "findings", 2, 8),
-    Column("session", "this session", 3),
+    Column("session", "this session", 4, least=14),
 ]
 
 
@@ -41,13 +42,14 @@ def fit(width: int, content: dict[str, int]) -> dict[str, int]:
     shown = {c.key for c in COLUMNS if c.priority == 0}
     used = sum(wanted[k] + PADDING for k in shown if k != "message") + PADDING
     for column in sorted((c for c in COLUMNS if c.priority), key=lambda c: c.priority):
-        need = wanted[column.key]
-        if need == 0:
+        if wanted[column.key] == 0:
             continue
-        need = max(need, len(column.label))
-        if width - used - (need + PADDING) >= MESSAGE_MIN:
+        room = width - used - PADDING - MESSAGE_MIN
+        need = max(wanted[column.key], len(column.label))
+        least = max(column.least or need, len(column.label))
+        if room >= least:
             shown.add(column.key)
-            wanted[column.key] = need
-            used += need + PADDING
+            wanted[column.key] = min(need, room)
+            used += wanted[column.key] + PADDING
     message = max(width - used, 8)
     return {c.key: (message if c.key == "message" else wanted[c.key]) for c in COLUMNS if c.key in shown}

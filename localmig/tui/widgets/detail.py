@@ -32,14 +32,14 @@ class DetailPane(VerticalScroll):
         heading = Text(f"{revision.id}  ", style="bold")
         heading.append(revision.message or "(no message)")
         facts_text = Text()
-        facts_text.append(f"file      {Path(revision.path).name}\n")
-        facts_text.append(f"created   {revision.created or '?'}\n")
+        facts_text.append(f"tests     {STATUS_WORDS.get(status, status)}\n")
         facts_text.append(f"parents   {', '.join(revision.down_revisions) or '(base)'}\n")
         if markers(revision):
             facts_text.append(f"graph     {markers(revision)}\n")
         if revision.downgrade != "implemented":
             facts_text.append(f"downgrade {revision.downgrade}\n", style=colours.get("warning", ""))
-        facts_text.append(f"tests     {STATUS_WORDS.get(status, status)}")
+        facts_text.append(f"created   {(revision.created or '?')[:16]}\n")
+        facts_text.append(f"file      {Path(revision.path).name}")
         findings = facts.findings_for(revision.id)
         parts: list[RenderableType] = [heading, facts_text, Text(f"\nFindings ({len(findings)})", style="bold underline")]
         if not findings:

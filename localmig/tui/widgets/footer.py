@@ -2,7 +2,7 @@
 
 Textual's footer lists the focused widget's keys, then the screen's, then the app's, and cuts
 what does not fit on the right: on 80 columns help and quit fell off. This one puts them first,
-and goes compact (less space between keys) below 100 columns.
+and goes compact (less space between keys, no palette key) below 100 columns.
 """
 
 from __future__ import annotations
@@ -22,4 +22,6 @@ class KeysFooter(Footer):
         yield from first + [w for w in widgets if w not in first]
 
     def on_resize(self, event: events.Resize) -> None:
-        self.compact = event.size.width < 100
+        narrow = event.size.width < 100
+        self.compact = narrow
+        self.show_command_palette = not narrow  # ctrl+p still opens it; the help says so

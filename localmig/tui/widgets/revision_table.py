@@ -91,6 +91,7 @@ class RevisionTable(DataTable):
             "revision": max((len(r.revision.id) for r in self._rows), default=8),
             "graph": max((len(markers(r.revision)) for r in self._rows), default=0),
             "session": min(max((len(r.session) for r in self._rows), default=0), 28),
+            "tests": max((len(STATUS_WORDS.get(r.status, r.status)) for r in self._rows), default=5),
         }
         if content["session"]:
             content["session"] = max(content["session"], 14)  # room for "to review: 5 ok" without a rebuild
