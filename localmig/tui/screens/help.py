@@ -37,9 +37,9 @@ class HelpScreen(ModalScreen[None]):
         self.source = settings_source
 
     def compose(self) -> ComposeResult:
-        table = Table(expand=True, show_edge=False, pad_edge=False, row_styles=["", "dim"])
+        self.table = table = Table(expand=True, show_edge=False, pad_edge=False, row_styles=["", "dim"])
         table.add_column("where", ratio=2, overflow="fold")
-        table.add_column("key", ratio=1, no_wrap=True)
+        table.add_column("key", ratio=1, min_width=6, overflow="fold")
         table.add_column("what it does", ratio=5)
         table.add_column("binding id", ratio=2, overflow="fold")
         for row in self.rows:
@@ -51,7 +51,7 @@ class HelpScreen(ModalScreen[None]):
                 yield Static(table)
             yield Static(Text("Remap a key in models.yaml: `keys: {review.accept: ctrl+a}`"
                               + (f" (settings in use: {self.source})" if self.source else "")))
-            yield Static("esc: close", classes="dialog-question")
+            yield Static("esc: close · up / down / page keys scroll", classes="dialog-question")
 
     def on_mount(self) -> None:
         self.query_one("#help-keys").focus()

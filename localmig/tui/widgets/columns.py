@@ -1,6 +1,6 @@
 """Which columns of the migration list fit, and how wide each is.
 
-The revision, its test file and its findings show first; the graph markers, the session's word
+The revision, its test file and its findings always show; the graph markers, the session's word
 (cut short rather than left out) and the date follow while there is room; the message takes what is left (the detail
 pane shows it whole, wrapped). Pure, so the rule is tested apart from the widget.
 """
@@ -28,8 +28,8 @@ COLUMNS = [
     Column("message", "message", 0),
     Column("date", "date", 5, 10),
     Column("graph", "graph", 3),
-    Column("tests", "tests", 1),
-    Column("findings", "findings", 2, 8),
+    Column("tests", "tests", 0),
+    Column("findings", "findings", 0, 8),
     Column("session", "this session", 4, least=14),
 ]
 
@@ -39,6 +39,7 @@ def fit(width: int, content: dict[str, int]) -> dict[str, int]:
     the width the content-sized columns need (a column whose content is empty is left out)."""
     wanted = {c.key: c.width or content.get(c.key, 0) for c in COLUMNS if c.key != "message"}
     wanted["revision"] = max(wanted["revision"], len("revision"))
+    wanted["tests"] = max(wanted["tests"], len("tests"))
     shown = {c.key for c in COLUMNS if c.priority == 0}
     used = sum(wanted[k] + PADDING for k in shown if k != "message") + PADDING
     for column in sorted((c for c in COLUMNS if c.priority), key=lambda c: c.priority):
