@@ -30,6 +30,17 @@ def model_answer(name: str = "test_upgrade_keeps_a_schema") -> str:
         {"name": name, "aspect": "upgrade", "docstring": "The upgrade leaves a schema behind.", "body": body}]})
 
 
+@pytest.fixture(autouse=True)
+def quick_decisions(request, monkeypatch):
+    """Decision keys act at once in the flow tests; the tests of the guard against repeated keys
+    (those that use the ``clock`` fixture) keep its real timing."""
+    if "clock" not in request.fixturenames:
+        from localmig.tui.screens import review
+
+        monkeypatch.setattr(review, "SETTLE", 0.0)
+        monkeypatch.setattr(review, "REPEAT", 0.0)
+
+
 @pytest.fixture
 def server():
     with ScriptedOllama(models=[CODELLAMA, QWEN]) as scripted:

@@ -46,12 +46,27 @@ async def test_an_unusable_project_shows_the_cli_error_and_the_app_stays_usable(
         await pilot.press("escape")
         assert isinstance(app.screen, SelectScreen)
         assert "error: " + scratch_free(str(expected)) in scratch_free(app.state.load.message) and "ctrl+r" in app.state.load.message
-        await pilot.press("g", "r", "a", "space")  # nothing to act on: said so, no crash
-        assert any("not loaded yet" in m for _, _, m in notes)
+        notes.clear()
+        await pilot.press("g", "r", "a", "space")  # nothing to act on: each says the same, no crash
+        said = {m for _, _, m in notes}
+        assert said == {app.state.no_project()} and "fix it, then ctrl+r" in app.state.no_project()
         await pilot.press("ctrl+r")  # reload: the same error again, still no crash
         await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal), "the error again")
-        await pilot.press("enter")
-        assert app.is_running
+        await pilot.press("h")  # the messages so far, in full, with the hint
+        history = "\n".join(n.message for n in app.state.history)
+        assert scratch_free(str(expected)) in scratch_free(history) and (expected.hint or "") in history
+        await pilot.press("escape", "enter", "q")
+        await wait_until(pilot, lambda: not app.is_running, "the app to exit")
+    assert app.return_code == expected.exit_code  # as `localmig scan` exits for this project
+
+
+async def test_a_missing_path_exits_3_like_scan(tmp_path, make_app):
+    app = make_app(tmp_path / "no-such-folder", no_model=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal), "the error")
+        await pilot.press("enter", "q")
+        await wait_until(pilot, lambda: not app.is_running, "the app to exit")
+    assert app.return_code == 3
 
 
 async def test_missing_model_is_a_warning_and_deterministic_tests_still_come(demo, make_app, notes, server):
@@ -119,6 +134,8 @@ async def test_esc_cancels_the_capture(demo, notes):
         await wait_until(pilot, lambda: not app.state.load.loading, "the capture to stop")
         assert app.state.facts is None and "cancelled" in app.state.load.message
         assert isinstance(app.screen, SelectScreen) and app.is_running
+        await pilot.press("q")
+    assert app.return_code == 0  # cancelled, not failed
 
 
 async def test_a_bug_is_reported_as_an_internal_error_not_a_crash(demo):

@@ -98,13 +98,15 @@ async def test_edit_rerun_then_accept_writes_the_edited_text(demo, make_app):
         await loaded(pilot)
         await pilot.press("g")
         await generated(pilot, 1)
-        await pilot.press("r", "e")
+        await pilot.press("r")
         editor = app.screen.query_one("#module")
-        assert editor.has_focus
+        assert editor.read_only  # until e
+        await pilot.press("e")
+        assert editor.has_focus and not editor.read_only
         await pilot.press(*["pagedown"] * 8, "end", "enter")
         await type_text(pilot, "# reviewed by a person")
-        await pilot.press("escape")  # leaves the editor; the letter keys act again
-        assert not editor.has_focus
+        await pilot.press("escape")  # stops editing; the letter keys act again
+        assert editor.read_only
         entry = app.state.review.entries[FIRST_THREE[0]]
         assert entry.edited and entry.text.rstrip().endswith("# reviewed by a person")
         await pilot.press("t")
@@ -113,8 +115,9 @@ async def test_edit_rerun_then_accept_writes_the_edited_text(demo, make_app):
         await pilot.press("e", "ctrl+s")  # accept from inside the editor
         await wait_until(pilot, lambda: entry.decision == "accepted", "the write")
         written = (suite(demo) / entry.item.filename).read_text(encoding="utf-8")
-        assert written == entry.text
-        assert app.state.statuses[FIRST_THREE[0]] == "hand_edited"
+        assert written.split("\n", 1)[1] == entry.text.split("\n", 1)[1]  # the edited body, its header rewritten
+        assert '"edited_in_review": true' in written.splitlines()[0]
+        assert app.state.statuses[FIRST_THREE[0]] == "current"
 
 
 async def test_switching_model_changes_the_model_the_server_sees(demo, make_app, server):

@@ -14,7 +14,8 @@ from localmig.tui import LocalmigApp
 from localmig.tui.bindings import KEYS, check_keymap, markdown_table
 from localmig.tui.screens.help import HelpScreen
 from localmig.tui.screens.review import ReviewScreen
-from localmig.tui.screens.select import SelectScreen
+from localmig.tui.screens.modals import Confirm
+from localmig.tui.screens.select import FilterInput, SelectScreen
 
 from .conftest import FIRST_THREE, SIZE, generated, loaded, wait_until
 
@@ -24,7 +25,8 @@ TCSS = Path(__file__).resolve().parents[2] / "localmig" / "tui" / "app.tcss"
 def test_every_binding_has_a_unique_id_and_an_action_to_run():
     ids = [key.id for key in KEYS]
     assert len(ids) == len(set(ids))
-    owners = {"app": LocalmigApp, "list": SelectScreen, "review": ReviewScreen, "editing": ReviewScreen}
+    owners = {"app": LocalmigApp, "list": SelectScreen, "filter": FilterInput, "review": ReviewScreen,
+              "editing": ReviewScreen, "confirm": Confirm}
     for key in KEYS:
         owner = owners.get(key.scope)
         if owner is not None:
@@ -55,8 +57,7 @@ async def test_remapped_keys_work_and_the_help_lists_them(demo, make_app, notes)
         await generated(pilot, 1)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        table = app.screen.query_one("#help-keys")
-        rows = {table.get_row_at(i)[3]: str(table.get_row_at(i)[1]) for i in range(table.row_count)}
+        rows = {binding: key for _, key, _, binding in app.screen.rows}
         assert rows["review.accept"] == "f6" and rows["list.generate"] == "f5" and rows["review.reject"] == "x"
         assert set(rows) == {key.id for key in KEYS}
         await pilot.press("escape", "r")
