@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Label, Log, ProgressBar
+from textual.widgets import Label, ProgressBar, RichLog
 
 from ...events import CaptureProgress, Notice, RevisionProgress, VerifyProgress
 from ..shared import Activity, AppState
@@ -24,7 +24,7 @@ class ActivityPanel(Vertical):
         yield Label("", id="activity-status")
         yield ProgressBar(id="activity-bar", show_eta=False)
         yield ModelWork(self.state, lines=3, id="activity-model")
-        yield Log(id="activity-log", max_lines=2000, auto_scroll=True)
+        yield RichLog(id="activity-log", max_lines=2000, auto_scroll=True, wrap=True, markup=False)
 
     def on_mount(self) -> None:
         self.border_title = "activity"
@@ -42,7 +42,7 @@ class ActivityPanel(Vertical):
             bar.update(total=total, progress=done or 0)
 
     def line(self, text: str) -> None:
-        self.query_one("#activity-log", Log).write_line(text)
+        self.query_one("#activity-log", RichLog).write(Text(text))
 
     def receive(self, item: Activity) -> None:
         if isinstance(item, str):
@@ -63,6 +63,6 @@ class ActivityPanel(Vertical):
             if item.stage == "started":
                 self.line(f"running {item.tests} generated tests on scratch databases")
             else:
-                self.line(f"ran {item.tests} generated tests" + (f": {item.detail}" if item.detail else ""))
+                self.line(f"ran {item.tests} generated tests")
         elif isinstance(item, Notice):
             self.line(f"{item.level}: {item.message}" + (f" (hint: {item.hint})" if item.hint else ""))

@@ -31,15 +31,11 @@ class DetailPane(VerticalScroll):
         revision = facts.by_id[revision_id]
         heading = Text(f"{revision.id}  ", style="bold")
         heading.append(revision.message or "(no message)")
-        facts_text = Text()
-        facts_text.append(f"tests     {STATUS_WORDS.get(status, status)}\n")
-        facts_text.append(f"parents   {', '.join(revision.down_revisions) or '(base)'}\n")
+        facts_text = Text(f"tests {STATUS_WORDS.get(status, status)} · parents {', '.join(revision.down_revisions) or '(base)'}")
         if markers(revision):
-            facts_text.append(f"graph     {markers(revision)}\n")
+            facts_text.append(f" · {markers(revision)}")
         if revision.downgrade != "implemented":
-            facts_text.append(f"downgrade {revision.downgrade}\n", style=colours.get("warning", ""))
-        facts_text.append(f"created   {(revision.created or '?')[:16]}\n")
-        facts_text.append(f"file      {Path(revision.path).name}")
+            facts_text.append(f" · downgrade {revision.downgrade}", style=colours.get("warning", ""))
         findings = facts.findings_for(revision.id)
         parts: list[RenderableType] = [heading, facts_text, Text(f"\nFindings ({len(findings)})", style="bold underline")]
         if not findings:
@@ -60,6 +56,8 @@ class DetailPane(VerticalScroll):
         if revision.data_operations:
             parts.append(Text("data steps: " + ", ".join(revision.data_operations)))
         parts += self.session_parts(progress, entry, problem, colours)
+        parts.append(Text(f"\nfile {Path(revision.path).name}\ncreated {(revision.created or '?')[:16]}",
+                          style=colours.get("text-muted", "")))
         self.query_one("#detail-body", Static).update(Group(*parts))
 
     @staticmethod
