@@ -13,8 +13,8 @@ from localmig.cli import cli
 from localmig.tui import LocalmigApp
 from localmig.tui.bindings import KEYS, check_keymap, markdown_table
 from localmig.tui.screens.help import HelpScreen
-from localmig.tui.screens.review import ReviewScreen
 from localmig.tui.screens.modals import Confirm
+from localmig.tui.screens.review import ReviewScreen
 from localmig.tui.screens.select import FilterInput, SelectScreen
 
 from .conftest import FIRST_THREE, SIZE, generated, loaded, wait_until
