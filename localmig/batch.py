@@ -151,7 +151,7 @@ def run_batch(session: Session, options: BatchOptions, report: BatchReport, even
             items = session.generate(chunk, jobs=options.jobs, keep_failing=options.keep_failing)
             with session.timed("write"):
                 written = session.write(items, force=options.force, dry_run=options.dry_run)
-            _record(report, chunk, items, written)
+            _record(report, chunk, items, written, {i.revision.id: session.target(i.revision).name for i in items})
             events(Notice(level="info", message=f"{min(start + len(chunk), len(pending))}/{len(pending)} revisions done"))
     finally:
         report.findings = list(session.findings)
@@ -162,7 +162,8 @@ def run_batch(session: Session, options: BatchOptions, report: BatchReport, even
     return report
 
 
-def _record(report: BatchReport, chunk: list[RevisionInfo], items: list[ReviewItem], written: list[WriteResult]) -> None:
+def _record(report: BatchReport, chunk: list[RevisionInfo], items: list[ReviewItem], written: list[WriteResult],
+            files: dict[str, str]) -> None:
     by_revision = {item.revision.id: item for item in items}
     actions = {Path(w.path).name: w.action for w in written}
     for revision in chunk:
@@ -182,7 +183,9 @@ def _record(report: BatchReport, chunk: list[RevisionInfo], items: list[ReviewIt
             left_out=[o.name for o in item.dropped],
             xfail=[t.name for t in item.plan.tests if t.xfail],
             model_error=item.model_error,
-            error=item.error,
+            error=item.error or (f"{item.count('not_run')} test(s) did not run: "
+                                 + next(o.message for o in item.outcomes if o.verdict == "not_run")
+                                 if item.count("not_run") else None),
             model_seconds=round(conversation.seconds, 3) if conversation else 0.0,
             prompt_tokens=conversation.prompt_tokens if conversation else 0,
             answer_tokens=conversation.answer_tokens if conversation else 0,

@@ -20,6 +20,7 @@ class ExitCode(IntEnum):
     PROJECT = 3  # not an Alembic project, broken revision files
     CAPTURE = 4  # the scratch database could not be used, env.py ignores the URL
     MODEL = 5  # Ollama unreachable, model missing, timeout, answer invalid after repairs
+    NOT_VERIFIED = 6  # a revision's tests could not be planned, rendered or run (not collected, not run)
     INTERRUPTED = 130
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+import traceback
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,7 +21,7 @@ from .cancel import CancelToken, never
 from .capture import Capture, Finding, HistoryCapture
 from .engines.deterministic import plan_for
 from .engines.model import Conversation
-from .errors import CaptureError, ModelNotPulled, ModelUnavailable, VerifyError
+from .errors import Cancelled, CaptureError, LocalmigError, ModelError, ModelNotPulled, ModelUnavailable, VerifyError
 from .events import CaptureProgress, EventSink, Notice, RevisionProgress, VerifyProgress, ignore
 from .items import ReviewItem, WriteResult
 from .observe import DataObservation
@@ -28,14 +29,22 @@ from .options import ModelChoice, SessionOptions
 from .outcomes import ExpectedModule, PlannedTest, TestOutcome, VerificationResult
 from .plan import TestPlan
 from .project import AlembicProject, RevisionInfo, load
-from .render import FileStatus, RenderedModule, SuiteLayout, file_status, module_name, render_plan, suite_files
-from .schema import SchemaSnapshot
+from .render import (
+    FileStatus,
+    RenderedModule,
+    SuiteLayout,
+    file_status,
+    generated_files,
+    module_name,
+    render_plan,
+    suite_files,
+)
+from .schema import SchemaDiff, SchemaSnapshot
 from .store import Store
 from .verify import run_suite
 from .write import write_file
 
 if TYPE_CHECKING:
-    from .errors import ModelError
     from .modelrun import ModelAnswer, ModelLayer
 
 __all__ = ["ModelChoice", "ReviewItem", "Session", "SessionOptions", "WriteResult"]
@@ -56,6 +65,7 @@ class Session:
         self.findings: list[Finding] = []
         self._capture: Capture | None = None
         self._result: HistoryCapture | None = None
+        self._files: tuple[int | None, dict[str, Path]] | None = None  # (folder mtime, generated files)
 
     @classmethod
     def open(cls, options: SessionOptions, events: EventSink = ignore, cancel: CancelToken | None = None) -> Session:
@@ -131,7 +141,14 @@ class Session:
         return [r for r in self.revisions if r.id in chosen]
 
     def target(self, revision: RevisionInfo) -> Path:
-        return self.out / module_name(revision)
+        """The revision's test module: the generated file that names it, else ``module_name``."""
+        return self._existing().get(revision.id) or self.out / module_name(revision)
+
+    def _existing(self) -> dict[str, Path]:
+        stamp = self.out.stat().st_mtime_ns if self.out.is_dir() else None
+        if self._files is None or self._files[0] != stamp:
+            self._files = (stamp, generated_files(self.out))
+        return self._files[1]
 
     def status(self, revision: RevisionInfo) -> FileStatus:
         return file_status(self.target(revision), revision)
@@ -189,12 +206,14 @@ class Session:
         items = []
         for revision in revisions:
             cancel.check()
-            items.append(self.plan(revision, hint=(hints or {}).get(revision.id, "")))
+            blank = ReviewItem(revision=revision, plan=TestPlan(revision=revision.id), existing=self.status(revision))
+            hint = (hints or {}).get(revision.id, "")
+            items.append(self._guarded(blank, "planning", lambda r=revision, h=hint: self.plan(r, hint=h)))
         if self.model is not None:
             with self.timed("model"):
                 answers = self.model.ask_all(items, jobs, cancel)
             items = [self._with_model_answer(item, answers.get(item.revision.id)) for item in items]
-        items = [self.render(item) for item in items]
+        items = [self._guarded(item, "rendering", lambda i=item: self.render(i)) for item in items]
         cancel.check()
         items = self.verify(items, cancel)
         items = self._repair_loop(items, jobs, cancel)
@@ -203,6 +222,21 @@ class Session:
             for item in items:
                 self.model.log_outcome(item)
         return [item for item in items if item.plan.tests or item.error]
+
+    def _guarded(self, item: ReviewItem, stage: str, work: Callable[[], ReviewItem]) -> ReviewItem:
+        """``work()``, or ``item`` with the reason when it fails for this revision alone: one
+        revision that cannot be planned or rendered does not sink the others."""
+        try:
+            return work()
+        except (Cancelled, CaptureError, ModelError, KeyboardInterrupt):
+            raise  # not about this revision: the database, the model or the user
+        except Exception as error:
+            bug = "" if isinstance(error, LocalmigError) else " (a localmig bug; LOCALMIG_DEBUG=1 shows the traceback)"
+            if os.environ.get("LOCALMIG_DEBUG"):
+                traceback.print_exc()
+            reason = f"{stage} failed: {type(error).__name__}: {error}{bug}"
+            self.events(Notice(level="error", message=f"{item.revision.id}: {reason}"))
+            return item.model_copy(update={"error": reason, "plan": TestPlan(revision=item.revision.id), "rendered": None})
 
     def plan(self, revision: RevisionInfo, hint: str = "") -> ReviewItem:
         """The deterministic plan of one revision (no model), with its data observation."""
@@ -216,7 +250,7 @@ class Session:
         before, after = self.snapshots(revision.id)
         with self.timed("observe"):
             observation = self.live_capture.observe(revision, before, after, capture.diff.touched_tables)
-        self._add_findings(observation_findings(revision.id, observation, self.findings_for(revision.id)))
+        self._add_findings(observation_findings(revision.id, observation, self.findings_for(revision.id), capture.diff))
         plan = plan_for(revision, capture.diff, before, after, observation)
         self.events(RevisionProgress(revision=revision.id, stage="planned", detail=f"{len(plan.tests)} tests"))
         return item.model_copy(update={"diff": capture.diff, "observation": observation, "plan": plan,
@@ -387,25 +421,42 @@ class Session:
                    for relative, text in self.shared_files().items()]
         for item in items:
             if item.plan.tests and item.module:
-                results.append(write_file(self.out / item.filename, item.module, force=force, dry_run=dry_run))
+                results.append(write_file(self.target(item.revision), item.module, force=force, dry_run=dry_run))
         return results
 
 
-def observation_findings(revision: str, observation: DataObservation | None, known: list[Finding]) -> list[Finding]:
-    """Findings from what rows went through: an upgrade or a downgrade that fails on rows, rows lost."""
+def observation_findings(revision: str, observation: DataObservation | None, known: list[Finding],
+                         diff: SchemaDiff | None = None) -> list[Finding]:
+    """Findings from what rows went through, each naming its cause where the diff tells it: an
+    upgrade or a downgrade that fails on rows, a NULL that makes the upgrade fail, rows lost."""
     if observation is None:
         return []
+    changes = diff.changes if diff is not None else []
     found = []
     if observation.upgrade_error:
+        seeded = set(observation.seeds)
+        required = [f"{c.table}.{c.name}" for c in changes if c.kind == "add_column" and c.table in seeded
+                    and not c.after.nullable and c.after.default is None and not c.after.computed]
+        cause = (f"the upgrade adds {', '.join(required)} NOT NULL without a server default, so it fails on a "
+                 "table that has rows" if required else "upgrade with existing rows (synthetic rows, valid for the schema)")
         found.append(Finding(revision=revision, kind="upgrade_fails_with_rows",
-                             message=f"upgrade with existing rows: {observation.upgrade_error}"))
+                             message=f"{cause}: {observation.upgrade_error}"))
+    if observation.null_failure is not None:
+        where = " or ".join(observation.null_failure.columns)
+        found.append(Finding(revision=revision, kind="upgrade_fails_with_rows",
+                             message=f"a NULL in {where} makes the upgrade fail: {observation.null_failure.error}"))
     known_downgrade = any(f.kind.startswith("downgrade") for f in known)
     if observation.downgrade_error and not known_downgrade:
         found.append(Finding(revision=revision, kind="downgrade_fails_with_rows",
                              message=f"downgrade with existing rows: {observation.downgrade_error}"))
     if observation.downgrade_lost:
-        found.append(Finding(revision=revision, kind="downgrade_loses_rows",
-                             message="downgrade does not give back the rows that existed before the upgrade",
+        lost_tables = {line.split(":", 1)[0] for line in observation.downgrade_lost}
+        dropped = [f"{c.table}.{c.name}" if c.kind == "drop_column" else f"table {c.table}" for c in changes
+                   if c.kind in ("drop_column", "drop_table") and c.table in lost_tables]
+        message = (f"the upgrade drops {', '.join(dropped)}; {'its' if len(dropped) == 1 else 'their'} values cannot "
+                   "come back on downgrade" if dropped
+                   else "downgrade does not give back the rows that existed before the upgrade")
+        found.append(Finding(revision=revision, kind="downgrade_loses_rows", message=message,
                              details=observation.downgrade_lost))
     return found
 

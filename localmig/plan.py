@@ -1,8 +1,9 @@
 """The test plan for one revision: the type both engines produce and the renderer consumes.
 
 Bodies are Python statements (without the ``def`` line) that use the ``migrations`` fixture of
-the generated conftest. Lists and strings are bounded, because a model answers in this shape
-(see ``llm.py``): a bounded JSON schema keeps a small model from running until its token cap.
+the generated suite. A plan is not bounded: a base revision that creates fifty tables makes a big
+one. What a model may answer is bounded separately (``engines/answers.py``), because a bounded JSON
+schema keeps a small model from running until its token cap.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ class TestCase(BaseModel):
 
     name: str = Field(pattern=TEST_NAME.pattern, max_length=85, description="test_<what it proves>")
     aspect: Aspect = Field(description="What the test exercises; decides which findings explain a failure.")
-    docstring: str = Field("", max_length=400)
-    body: str = Field(max_length=50_000, description="The function body: Python statements, no def line.")
+    docstring: str = ""
+    body: str = Field(description="The function body: Python statements, no def line.")
     engine: Engine = "deterministic"
     xfail: str | None = Field(None, description="Reason, when the test is kept although it failed (batch --keep-failing).")
 

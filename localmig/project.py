@@ -53,15 +53,12 @@ class RevisionInfo(BaseModel):
 
     @property
     def slug(self) -> str:
-        """The message as a module-name part: at most 40 characters, cut between two words of the message."""
-        words = [w for w in (re.sub(r"[^a-z0-9]+", "_", word).strip("_") for word in self.message.lower().split()) if w]
-        slug = ""
-        for word in words:
-            longer = f"{slug}_{word}" if slug else word
-            if len(longer) > 40:
-                return slug or word[:40].rstrip("_")
-            slug = longer
-        return slug or "revision"
+        """The message as a file-name fragment of at most 40 characters, cut between words."""
+        words = re.sub(r"[^a-z0-9]+", "_", self.message.lower()).strip("_")
+        if len(words) > 40:
+            cut = words[:41].rsplit("_", 1)[0]
+            words = cut if len(cut) >= 20 else words[:40]
+        return words.rstrip("_") or "revision"
 
 
 class ProjectSettings(BaseModel):
@@ -131,7 +128,7 @@ class AlembicProject:
         try:
             if not self.settings.version_folders:
                 own = ScriptDirectory.from_config(self._own_config())
-                folders = [Path(p) for p in own.version_locations] or [Path(own.dir) / "versions"]
+                folders = [Path(p) for p in own.version_locations or ()] or [Path(own.dir) / "versions"]
                 self.settings.version_folders = folders
             script = ScriptDirectory.from_config(self.config())
             with warnings.catch_warnings(record=True) as caught:
@@ -180,10 +177,15 @@ class AlembicProject:
             return str(path)
 
     def _frame_in_project(self, error: BaseException) -> tuple[str | None, int | None]:
-        root = os.path.realpath(self.root)
-        for frame in reversed(traceback.extract_tb(error.__traceback__)):
-            if os.path.realpath(frame.filename).startswith(root + os.sep):
-                return self._relative(frame.filename), frame.lineno
+        """The innermost frame in a revision file (the version folders may be outside the project
+        root, in site-packages), else in the project; pseudo-files like ``<frozen ...>`` never."""
+        frames = [f for f in traceback.extract_tb(error.__traceback__) if not f.filename.startswith("<")]
+        for roots in ([str(p) for p in self.settings.version_folders], [str(self.root)]):
+            real = [os.path.realpath(r) for r in roots]
+            for frame in reversed(frames):
+                path = os.path.realpath(frame.filename)
+                if any(path.startswith(r + os.sep) for r in real):
+                    return self._relative(frame.filename), frame.lineno
         return None, None
 
     def _declaration(self, ids: list[str]) -> tuple[str | None, int | None]:
@@ -284,7 +286,7 @@ def _revision_info(script: Script, root: Path) -> RevisionInfo:
         down_revisions=_tuple(script.down_revision),
         depends_on=_tuple(script.dependencies),
         branch_labels=sorted(script.branch_labels or ()),
-        message=(script.doc or "").strip(),
+        message=_message(script.doc),
         created=created.group(1).strip() if created else None,
         path=os.path.relpath(script.path, root),
         source_sha256=hashlib.sha256(source).hexdigest(),
@@ -298,13 +300,21 @@ def _revision_info(script: Script, root: Path) -> RevisionInfo:
     )
 
 
+def _message(doc: str | None) -> str:
+    """The revision's message: Alembic's ``doc``, unless the docstring had none and ``doc`` is
+    the template's ``Revision ID: ... Revises: ...`` block."""
+    text = " ".join((doc or "").split())
+    return "" if text.startswith("Revision ID:") else text
+
+
 def downgrade_kind(tree: ast.Module) -> DowngradeKind:
     """What the revision's ``downgrade()`` is, read from its source."""
     return function_kind(tree, "downgrade")
 
 
 def function_kind(tree: ast.Module, name: str) -> DowngradeKind:
-    """Whether the module-level function ``name`` is missing, empty, raises NotImplementedError."""
+    """Whether the module-level function ``name`` is missing, empty, or deliberately not there:
+    it raises NotImplementedError, or its only statement raises (``raise Exception("no downgrade")``)."""
     function = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name), None)
     if function is None:
         return "missing"
@@ -316,6 +326,8 @@ def function_kind(tree: ast.Module, name: str) -> DowngradeKind:
     ]
     if not body:
         return "empty"
+    if len(body) == 1 and isinstance(body[0], ast.Raise):
+        return "not_implemented"
     for node in body:
         if isinstance(node, ast.Raise) and node.exc is not None:
             raised = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
@@ -324,11 +336,28 @@ def function_kind(tree: ast.Module, name: str) -> DowngradeKind:
     return "implemented"
 
 
+ORM_WRITES = {"bulk_update_mappings", "bulk_insert_mappings", "bulk_save_objects", "add", "add_all", "merge",
+              "delete", "update", "commit", "flush"}
+
+
 def data_operations(tree: ast.Module) -> list[str]:
-    """Calls in the upgrade that may change rows (op.execute, op.bulk_insert, connection.execute)."""
-    upgrade = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "upgrade"), tree)
+    """Calls in the upgrade (and the module's functions it calls) that may change rows:
+    ``op.execute``, ``op.bulk_insert``, ``connection.execute``, ORM session work."""
+    functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    todo = ["upgrade"] if "upgrade" in functions else []
+    reached: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in reached or name == "downgrade":
+            continue
+        reached.add(name)
+        todo += [c.func.id for c in ast.walk(functions[name]) if isinstance(c, ast.Call)
+                 and isinstance(c.func, ast.Name) and c.func.id in functions]
     found = set()
-    for node in ast.walk(upgrade):
+    sessions = False
+    for node in (n for name in reached for n in ast.walk(functions[name])):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("Session", "sessionmaker"):
+            sessions = True
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
             continue
         owner = node.func.value
@@ -337,4 +366,13 @@ def data_operations(tree: ast.Module) -> list[str]:
             found.add(f"op.{name}")
         elif name in ("execute", "exec_driver_sql") and not (isinstance(owner, ast.Name) and owner.id == "op"):
             found.add("connection.execute")
+        elif name in ORM_WRITES and not (isinstance(owner, ast.Name) and owner.id == "op") and (
+                sessions or name.startswith("bulk_") or _is_query(owner)):
+            found.add("orm.session")
     return sorted(found)
+
+
+def _is_query(node: ast.AST) -> bool:
+    """``session.query(...)....`` somewhere down the chain of ``node``."""
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "query"
+               for n in ast.walk(node))

@@ -28,6 +28,7 @@ from .schema import SchemaDiff
 HEADER_PREFIX = "# localmig: "
 CONFTEST = "conftest.py"
 ENV_FOLDER = "alembic_env"
+MAX_LISTED = 25  # changes listed in a module's docstring
 
 FileStatus = Literal["missing", "current", "stale", "hand_edited", "not_generated"]
 
@@ -49,7 +50,13 @@ class FileHeader(BaseModel):
 
 
 def module_name(revision: RevisionInfo) -> str:
-    return f"test_{revision.id}_{revision.slug}.py"
+    """``test_<id>_<slug>.py``, a valid module name for any revision id: characters other than
+    letters, digits and ``_`` become ``_`` (plus a short hash then, so ``v1.4.0`` and ``v1_4_0``
+    stay apart); the header and ``REVISION`` keep the real id."""
+    safe = re.sub(r"[^0-9A-Za-z_]", "_", revision.id)
+    if safe != revision.id:
+        safe += "_" + hashlib.sha256(revision.id.encode()).hexdigest()[:6]
+    return f"test_{safe}_{revision.slug}.py"
 
 
 def body_hash(body: str) -> str:
@@ -72,6 +79,22 @@ def read_header(text: str) -> tuple[FileHeader | None, str]:
         return FileHeader.model_validate_json(first[len(HEADER_PREFIX) :]), body
     except ValueError:
         return None, text
+
+
+def generated_files(folder: Path) -> dict[str, Path]:
+    """Revision id -> the generated test module in ``folder`` that its header names (a module
+    keeps belonging to its revision when the revision's message, and so its slug, changes)."""
+    found: dict[str, Path] = {}
+    for path in sorted(folder.glob("test_*.py")) if folder.is_dir() else []:
+        try:
+            with path.open(encoding="utf-8", errors="replace") as handle:
+                first = handle.readline()
+        except OSError:
+            continue
+        header, _ = read_header(first)
+        if header is not None and header.revision and header.revision not in found:
+            found[header.revision] = path
+    return found
 
 
 def file_status(path: Path, revision: RevisionInfo | None = None) -> FileStatus:
@@ -179,7 +202,10 @@ def render_plan(
     intro = ["", f"Revision file: {revision.path}"]
     if diff is not None and diff.changes:
         intro.append(f"What the upgrade changes (measured on {dialect}):")
-        intro += [f"- {line}" for line in diff.describe()]
+        changes = diff.describe()
+        intro += [f"- {line}" for line in changes[:MAX_LISTED]]
+        if len(changes) > MAX_LISTED:
+            intro.append(f"- ... and {len(changes) - MAX_LISTED} more (each has its own test below)")
     elif diff is not None:
         intro.append(f"The upgrade changes no schema object (measured on {dialect}).")
     tests = [RenderedTest(name=test.name, aspect=test.aspect, engine=test.engine, source=_function(test))
@@ -403,11 +429,3 @@ def suite_files(layout: SuiteLayout, suite: str = "tests/migrations") -> dict[st
         for name in ("env.py", "script.py.mako"):
             files[f"{ENV_FOLDER}/{name}"] = (BUILTIN_ENV / name).read_text(encoding="utf-8")
     return files
-
-
-_TEST_FILE = re.compile(r"^test_([0-9A-Za-z]+)_.*\.py$")
-
-
-def revision_of_file(name: str) -> str | None:
-    match = _TEST_FILE.match(name)
-    return match.group(1) if match else None

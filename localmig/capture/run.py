@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from pydantic import BaseModel
 from sqlalchemy.engine import make_url
@@ -18,6 +19,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from ..errors import CaptureError
 from ..harness import EnvironmentIgnoresURL, HarnessError, MigrationFailed, MigrationHistory
 from ..observe import DataObservation, observe
+from ..observe.declared import DeclaredTypes
 from ..project import AlembicProject, RevisionInfo
 from ..schema import SchemaDiff, SchemaSnapshot
 from .findings import Finding
@@ -65,6 +67,7 @@ class Capture:
             raise CaptureError(str(error)) from None
         self.result: HistoryCapture | None = None
         self._validated: dict[int, tuple] = {}  # reflected table dict -> TableInfo, shared by snapshots
+        self._declared: DeclaredTypes | None = None
 
     def __enter__(self) -> Capture:
         return self
@@ -132,11 +135,17 @@ class Capture:
             revision = info.id
             if revision in history.upgrade_errors:
                 error = history.upgrade_errors[revision]
-                kind = "not_applied" if error.startswith("needs ") else "upgrade_failed"
-                findings.append(Finding(revision=revision, kind=kind, message=f"upgrade: {error}"))
+                if not error.startswith("needs "):  # the revisions it blocks are part of this finding
+                    blocked = [r for r in history.order if self._blocked_by(r) == revision]
+                    later = (f"; {len(blocked)} later revision{'s' if len(blocked) != 1 else ''} could not be applied"
+                             if blocked else "")
+                    details = [f"not applied: {', '.join(blocked[:20])}" + (" ..." if len(blocked) > 20 else "")] if blocked else []
+                    findings.append(Finding(revision=revision, kind="upgrade_failed", message=f"upgrade: {error}{later}",
+                                            details=details))
                 continue
             left = self._left_behind(revision)
-            if info.downgrade != "implemented" and not info.upgrade_empty:
+            # a merge or empty revision may have an empty downgrade; a missing one always fails
+            if info.downgrade == "missing" or (info.downgrade != "implemented" and not info.upgrade_empty):
                 what = {"empty": "is empty (pass)", "not_implemented": "raises NotImplementedError",
                         "missing": "is missing"}[info.downgrade]
                 findings.append(
@@ -164,6 +173,15 @@ class Capture:
                 findings.append(round_trip)
         return findings
 
+    def _blocked_by(self, revision: str) -> str | None:
+        """The failed revision that kept ``revision`` from being applied (following ``needs`` links)."""
+        errors = self.history.upgrade_errors
+        seen = set()
+        while revision in errors and errors[revision].startswith("needs ") and revision not in seen:
+            seen.add(revision)
+            revision = errors[revision].split()[1].rstrip(",")
+        return revision if revision in errors and seen else None
+
     def _left_behind(self, revision: str) -> list[str]:
         """What differs from the previous schema after the downgrade (empty if restored)."""
         try:
@@ -178,8 +196,18 @@ class Capture:
     def observe(self, revision: RevisionInfo, before: SchemaSnapshot, after: SchemaSnapshot,
                 touched: list[str]) -> DataObservation | None:
         """Seed synthetic rows before ``revision``, run it, and record what became of them."""
+        members = self.declared().members_before(revision.id, before)
         with _env_guard(), quiet_migrations():
-            return observe(self.history, revision, before, after, touched)
+            return observe(self.history, revision, before, after, touched, members)
+
+    def declared(self) -> DeclaredTypes:
+        """What the revisions' code declares about columns (enum members), read once."""
+        if self._declared is None:
+            script = self.history.runner.script
+            scripts = [script.get_revision(r) for r in self.history.order]
+            self._declared = DeclaredTypes(
+                (s.revision, Path(s.path).read_text(encoding="utf-8", errors="replace"), s.module) for s in scripts)
+        return self._declared
 
     def round_trip_finding(self, revision: str) -> Finding | None:
         """Run the round trip (up, down, up) of one revision now, if the capture did not; its

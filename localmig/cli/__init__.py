@@ -26,7 +26,8 @@ def cli(ctx: click.Context) -> None:
     \b
     Exit codes: 0 done; 1 problems found (failing or stale tests, a generated test localmig
     had to drop); 2 usage or configuration error; 3 not a usable Alembic project; 4 the scratch
-    database could not be used; 5 model error; 130 interrupted.
+    database could not be used; 5 model error; 6 a revision's tests could not be planned, rendered
+    or run (a module pytest could not collect, tests it did not run); 130 interrupted.
     """
     if ctx.invoked_subcommand is None:
         if not tui_module.interactive():  # a script or a pipe: the help, as before

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -101,6 +102,8 @@ def batch(path: Path, db_url: str | None, builtin_env: bool, metadata: str | Non
         console.print("[red]interrupted[/]: finished revisions are written; run the same command again to resume")
         sys.exit(ExitCode.INTERRUPTED)
     _finish(report, report_file, quiet)
+    if any(r.error for r in report.revisions):
+        sys.exit(ExitCode.NOT_VERIFIED)
     if report.totals.model_errors:
         sys.exit(ExitCode.MODEL)
     if any(r.left_out or r.xfail for r in report.revisions):
@@ -123,13 +126,14 @@ def print_summary(report: BatchReport) -> None:
     out.print(f"tests: {t.tests_deterministic} deterministic, {t.tests_model} from the model; "
               f"model: {t.model_seconds:.1f} s, {t.prompt_tokens} prompt tokens, {t.answer_tokens} answer tokens; "
               f"{t.model_errors} model error(s)")
-    problems = [r for r in report.revisions if r.left_out or r.xfail or r.model_error]
+    problems = [r for r in report.revisions if r.left_out or r.xfail or r.model_error or r.error]
     if problems:
         table = Table(title="revisions needing attention")
-        for column in ("revision", "left out", "xfail", "model error"):
+        for column in ("revision", "left out", "xfail", "model error", "error"):
             table.add_column(column, overflow="fold")
         for r in problems:
-            table.add_row(r.revision, ", ".join(r.left_out), ", ".join(r.xfail), r.model_error or "")
+            table.add_row(escape(r.revision), escape(", ".join(r.left_out)), escape(", ".join(r.xfail)),
+                          escape(r.model_error or ""), escape(r.error or ""))
         out.print(table)
     print_findings(report.findings)
 

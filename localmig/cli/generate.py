@@ -42,7 +42,7 @@ def generate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | 
         items = session.generate(session.select(list(revisions)))
         written = session.write(items, force=force, dry_run=dry_run)
     table = Table(title="generated tests" + (f" (model: {model_label})" if model_label else " (no model)"))
-    for column in ("revision", "deterministic", "model", "passed", "expose a finding", "left out"):
+    for column in ("revision", "deterministic", "model", "passed", "expose a finding", "left out", "not run"):
         table.add_column(column, overflow="fold")
     for item in items:
         by_engine = [sum(1 for t in item.plan.tests if t.engine == e) for e in ("deterministic", "model")]
@@ -50,9 +50,14 @@ def generate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | 
             item.revision.id, str(by_engine[0]),
             "[red]error[/]" if item.model_error else str(by_engine[1]), str(item.count("passed")),
             f"[yellow]{item.count('migration_defect')}[/]" if item.count("migration_defect") else "0",
-            f"[red]{len(item.dropped)}[/]" if item.dropped else "0",
+            f"[red]{failed}[/]" if (failed := sum(o.verdict == "test_defect" for o in item.dropped)) else "0",
+            f"[red]{not_run}[/]" if (not_run := sum(o.verdict == "not_run" for o in item.dropped)) else
+            ("[red]all[/]" if item.error else "0"),
         )
     out.print(table)
+    for item in items:
+        if item.error:
+            out.print(f"[red]{escape(item.revision.id)}[/]: {escape(item.error)}")
     if skipped is not None:
         out.print(f"[bold yellow]The model layer was skipped[/]: only deterministic tests were written. "
                   f"{escape(str(skipped))}. {escape(skipped.hint or '')}")
@@ -62,7 +67,9 @@ def generate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | 
             out.print(f"{result.action.replace('_', ' ')}: {result.path}")
     if dry_run:
         out.print("[dim]--dry-run: nothing was written[/]")
+    if any(item.error or item.count("not_run") for item in items):
+        sys.exit(ExitCode.NOT_VERIFIED)
     if any(item.model_error for item in items):
         sys.exit(ExitCode.MODEL)
-    if any(o.engine == "deterministic" for item in items for o in item.dropped):
+    if any(o.engine == "deterministic" and o.verdict == "test_defect" for item in items for o in item.dropped):
         sys.exit(ExitCode.PROBLEMS)

@@ -57,18 +57,45 @@ def plan_for(
     return builder.plan
 
 
+MAX_CHECKS = 60  # assertion lines per test: a longer one is split into parts that read on one screen
+SHOWN = 4  # items named in a docstring before "and N more"
+
+
+def summary(items: list[str], shown: int = SHOWN) -> str:
+    """``a, b, c and 7 more`` (or all of them when there are few)."""
+    if not items:
+        return ""
+    if len(items) == 1:
+        return items[0]
+    if len(items) <= shown + 1:
+        return f"{', '.join(items[:-1])} and {items[-1]}"
+    return f"{', '.join(items[:shown])} and {len(items) - shown} more"
+
+
 class _PlanBuilder:
     def __init__(self, revision: str) -> None:
         self.plan = TestPlan(revision=revision)
 
-    def add(self, name: str, aspect: str, docstring: str, lines: list[str]) -> None:
+    def add(self, name: str, aspect: str, docstring: str, lines: list[str], setup: int = 0) -> None:
+        """A test; when it has more than MAX_CHECKS lines after its ``setup`` lines, several
+        tests (``name``, ``name_part_2``...), each starting with the setup lines."""
+        head, checks = lines[:setup], lines[setup:]
+        if setup == 0 or len(checks) <= MAX_CHECKS:
+            self._add(name, aspect, docstring, lines)
+            return
+        parts = [checks[i:i + MAX_CHECKS] for i in range(0, len(checks), MAX_CHECKS)]
+        for number, part in enumerate(parts, 1):
+            suffix = "" if number == 1 else f"_part_{number}"
+            self._add(f"{name[:75]}{suffix}", aspect, f"{docstring} (part {number} of {len(parts)})", head + part)
+
+    def _add(self, name: str, aspect: str, docstring: str, lines: list[str]) -> None:
         name = name[:85].rstrip("_")
         taken = set(self.plan.names())
         unique, n = name, 2
         while unique in taken:
             unique, n = f"{name[:80]}_{n}", n + 1
         self.plan.tests.append(
-            TestCase(name=unique, aspect=aspect, docstring=docstring, body="\n".join(lines))
+            TestCase(name=unique, aspect=aspect, docstring=docstring, body="\n".join(lines))  # type: ignore[arg-type]
         )
 
     def need(self, imports: set[str]) -> None:
@@ -76,8 +103,14 @@ class _PlanBuilder:
 
 
 def _replaced_keys(diff: SchemaDiff) -> set[tuple[str, str | None]]:
+    """Objects dropped and added again: under the same name, or a foreign key or unique
+    constraint on the same columns under another name (a key re-pointed at a replacement table)."""
     adds = {(c.table, c.name) for c in diff.changes if c.kind.startswith("add_") and c.name}
-    return {(c.table, c.name) for c in diff.changes if c.kind.startswith("drop_") and (c.table, c.name) in adds}
+    on_columns = {(c.kind[4:], c.table, tuple(c.after.columns)) for c in diff.changes
+                  if c.kind in ("add_foreign_key", "add_unique")}
+    return {(c.table, c.name) for c in diff.changes if c.kind.startswith("drop_") and (
+        (c.table, c.name) in adds
+        or (c.kind in ("drop_foreign_key", "drop_unique") and (c.kind[5:], c.table, tuple(c.before.columns)) in on_columns))}
 
 
 # --------------------------------------------------------------------------- upgrade
@@ -156,7 +189,8 @@ def _upgrade_tests(builder: _PlanBuilder, change: SchemaChange) -> None:
     t, n = ident(table), ident(name)
     if kind == "add_table":
         info = change.after
-        builder.add(f"test_upgrade_creates_table_{t}", "upgrade", f"The upgrade creates {table} with its columns.", _table_asserts(table, info))
+        builder.add(f"test_upgrade_creates_table_{t}", "upgrade", f"The upgrade creates {table} with its columns.", _table_asserts(table, info),
+                    setup=2)
         for fk in info.foreign_keys:
             suffix = f"_on_delete_{ident(fk.ondelete)}" if fk.ondelete else ""
             builder.add(
@@ -283,41 +317,52 @@ def _upgrade_tests(builder: _PlanBuilder, change: SchemaChange) -> None:
 
 
 def _downgrade_tests(builder: _PlanBuilder, diff: SchemaDiff) -> None:
-    """One test: an explicit line undoing each change, then every touched table as before."""
-    checks: list[str] = []
-    undone: list[str] = []
+    """The downgrade, one test per object it must restore: the set of tables and enums, then
+    each table the revision changed (an explicit line undoing each change, then the whole table
+    as before), so one acknowledged difference leaves every other table tested."""
+    per_table: dict[str, list[str]] = {}
+    undone: dict[str, list[str]] = {}
     reverted: set[tuple[str, str]] = set()
+    created, dropped = [], []
     for change in diff.changes:
         table, name, kind = change.table, change.name or "", change.kind
         if kind == "add_table":
-            checks.append(f"assert {table!r} not in schema.tables")
-            undone.append(f"drops {table}")
+            created.append(table)
         elif kind == "drop_table":
-            checks.append(f"assert schema.table({table!r}) == before.table({table!r})")
-            undone.append(f"brings back {table}")
+            dropped.append(table)
         elif kind == "add_column":
-            checks.append(f"assert {name!r} not in schema.columns({table!r})")
-            undone.append(f"drops {table}.{name}")
+            per_table.setdefault(table, []).append(f"assert {name!r} not in schema.columns({table!r})")
+            undone.setdefault(table, []).append(f"drops {table}.{name}")
         elif kind in ("drop_column", "alter_column_type", "alter_column_nullable", "alter_column_default"):
             if (table, name) not in reverted:
                 reverted.add((table, name))
-                checks.append(f"assert schema.column({table!r}, {name!r}) == before.column({table!r}, {name!r})")
-                undone.append(f"{'brings back' if kind == 'drop_column' else 'reverts'} {table}.{name}")
-    created = {c.table for c in diff.changes if c.kind == "add_table"}
+                per_table.setdefault(table, []).append(
+                    f"assert schema.column({table!r}, {name!r}) == before.column({table!r}, {name!r})")
+                verb = "brings back" if kind == "drop_column" else "reverts"
+                undone.setdefault(table, []).append(f"{verb} {table}.{name}")
+    setup = [DOWNGRADED, "before = migrations.schema_before(REVISION)"]
+    what = [f"drops {t}" for t in created] + [f"brings back {t}" for t in dropped]
     builder.add(
         "test_downgrade_restores_previous_schema",
         "downgrade",
-        ("The downgrade " + ", ".join(undone) + "; the tables" if undone else "After the downgrade, the tables")
-        + " and everything this revision touched are as before the upgrade.",
-        [
-            DOWNGRADED,
-            "before = migrations.schema_before(REVISION)",
-            *checks,
-            "assert schema.tables == before.tables",
-            "assert schema.enums == before.enums",
-            *[f"assert schema.table({t!r}) == before.table({t!r})" for t in diff.touched_tables if t not in created],
-        ],
+        "After the downgrade " + (f"(which {summary(what)}) " if what else "")
+        + "the database has the same tables and enum types as before the upgrade.",
+        [*setup, *[f"assert {t!r} not in schema.tables" for t in created],
+         "assert schema.tables == before.tables", "assert schema.enums == before.enums"],
+        setup=len(setup),
     )
+    for table in diff.touched_tables:
+        if table in created:
+            continue
+        changes = undone.get(table, [])
+        builder.add(
+            f"test_downgrade_restores_{ident(table)}",
+            "downgrade",
+            (f"The downgrade {summary(changes)}; " if changes else "After the downgrade ")
+            + f"{table} is as before the upgrade (columns, keys, indexes, constraints).",
+            [*setup, *per_table.get(table, []), f"assert schema.table({table!r}) == before.table({table!r})"],
+            setup=len(setup),
+        )
 
 
 # --------------------------------------------------------------------------- data
@@ -331,6 +376,7 @@ def _insert_lines(seeds: dict[str, list[dict]], imports: set[str]) -> list[str]:
 
 
 def _rows(rows: list[dict], imports: set[str]) -> str:
+    """A list of row dicts as source, one row per line; an empty list is ``[]``."""
     rendered = []
     for row in rows:
         items = []
@@ -339,17 +385,23 @@ def _rows(rows: list[dict], imports: set[str]) -> str:
             imports |= needs
             items.append(f"{key!r}: {code}")
         rendered.append("{" + ", ".join(items) + "}")
+    if not rendered:
+        return "[]"
     if len(rendered) == 1:
         return f"[{rendered[0]}]"
     return "[\n    " + ",\n    ".join(rendered) + ",\n]"
 
 
 def _read_lines(rows_by_table: dict[str, list[dict]], unstable: dict[str, list[str]], imports: set[str]) -> list[str]:
+    """One assertion per table; where every column's values differ between runs, the number of rows."""
     lines = []
     for table, rows in rows_by_table.items():
         skipped = unstable.get(table, [])
-        without = f", without={skipped!r}" if skipped else ""
         shown = [{k: v for k, v in row.items() if k not in skipped} for row in rows]
+        if rows and not any(shown):  # nothing reproducible in these rows but how many there are
+            lines.append(f"assert len(database.rows({table!r})) == {len(rows)}")
+            continue
+        without = f", without={skipped!r}" if skipped else ""
         lines.append(f"assert database.rows({table!r}{without}) == {_rows(shown, imports)}")
     return lines
 
@@ -379,6 +431,12 @@ def _data_tests(builder: _PlanBuilder, observation: DataObservation) -> None:
                 "defaults) and after the downgrade, as they were seeded."
             )
         builder.add(name, "data", docstring, lines)
+    if observation.null_failure is not None:
+        failure = observation.null_failure
+        where = " or ".join(failure.columns)
+        builder.add(f"test_upgrade_accepts_null_in_{ident('_'.join(c.split('.')[-1] for c in failure.columns[:3]))}",
+                    "data", f"The upgrade runs on rows that hold NULL in {where} (nullable before it).",
+                    [*_insert_lines(failure.seeds, imports), "database.upgrade(REVISION)"])
     if unstable:
         builder.plan.notes.append(
             "Columns left out of row comparisons because their values differ between runs: "

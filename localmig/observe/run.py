@@ -33,10 +33,19 @@ class DataObservation(BaseModel):
     downgrade_error: str | None = None
     downgrade_lost: list[str] = Field(default_factory=list, description="Seeded rows the downgrade did not give back.")
     unstable_columns: dict[str, list[str]] = Field(default_factory=dict)
+    null_failure: NullFailure | None = Field(None, description="The upgrade fails on a seeded NULL (the rest was observed without it).")
+
+
+class NullFailure(BaseModel):
+    """A seeded NULL that makes the upgrade fail: where, the error, and the rows that show it."""
+
+    columns: list[str] = Field(description="table.column, each of which alone makes the upgrade fail (or all tried).")
+    error: str
+    seeds: dict[str, list[dict[str, Any]]]
 
 
 def observe(history: MigrationHistory, revision: RevisionInfo, before: SchemaSnapshot, after: SchemaSnapshot,
-            touched: list[str]) -> DataObservation | None:
+            touched: list[str], members: dict[str, list[str]] | None = None) -> DataObservation | None:
     """Seed, upgrade, read, downgrade, read (twice, to spot values that change between runs);
     ``None`` when the revision touches no table that existed before it."""
     text = _source(history, revision)
@@ -52,12 +61,18 @@ def observe(history: MigrationHistory, revision: RevisionInfo, before: SchemaSna
         return None
     literals = source_literals(text) if changes_data else {}
     assigned = source_assignments(text) if changes_data else {}
-    seeds = seed_rows(before, existing, literals=literals, assigned=assigned, edge=changes_data) if existing else {}
+    seeds = seed_rows(before, existing, literals=literals, assigned=assigned, edge=changes_data,
+                      members=members) if existing else {}
     readable = sorted(set(seeds) | created)
     first = _run(history, revision.id, seeds, readable, before, one_by_one=True)
     seeds = first.accepted
     if not seeds and not created:
         return None
+    null_failure = None
+    if first.upgrade_error and changes_data:
+        null_failure, retried = _null_cause(history, revision.id, seeds, readable, before, first.upgrade_error)
+        if retried is not None:
+            first, seeds = retried, retried.accepted
     unstable: dict[str, list[str]] = {}
     if changes_data:  # a data step may write values that differ between runs (now(), uuid4()...)
         second = _run(history, revision.id, seeds, readable, before)
@@ -67,6 +82,10 @@ def observe(history: MigrationHistory, revision: RevisionInfo, before: SchemaSna
         volatile = [
             c for c, info in after.tables[table].columns.items() if c not in seeded and _volatile_default(info.default)
         ]
+        # rows the history itself inserted (a lookup table filled with now()) differ from one build
+        # of the database to the next: the suite builds its own, so their volatile-looking columns stay out
+        if first.preexisting.get(table):
+            volatile += _volatile_looking(after.tables[table].columns, first.preexisting[table])
         if volatile:
             unstable[table] = sorted(set(unstable.get(table, [])) | set(volatile))
     after_downgrade, lost = first.after_downgrade, []
@@ -82,7 +101,64 @@ def observe(history: MigrationHistory, revision: RevisionInfo, before: SchemaSna
         downgrade_error=first.downgrade_error,
         downgrade_lost=lost,
         unstable_columns=unstable,
+        null_failure=null_failure,
     )
+
+
+def _null_cause(history: MigrationHistory, revision: str, seeds: dict[str, list[dict[str, Any]]], readable: list[str],
+                before: SchemaSnapshot, error: str) -> tuple[NullFailure | None, _Run | None]:
+    """When the upgrade failed on rows that hold NULLs: run it again without them. If that works,
+    the NULLs are the cause: say which columns (each tried alone, at most a few), and return the
+    run without them so the rest of the data step is still observed."""
+    with_null = {t: [r for r in rows if any(v is None for v in r.values())] for t, rows in seeds.items()}
+    without = {t: [r for r in rows if not any(v is None for v in r.values())] for t, rows in seeds.items()}
+    if not any(with_null.values()):
+        return None, None
+    retried = _run(history, revision, {t: r for t, r in without.items() if r}, readable, before)
+    if retried.upgrade_error:
+        return None, None  # the NULLs are not what makes it fail
+    candidates = sorted({f"{t}.{c}" for t, rows in with_null.items() for r in rows for c, v in r.items() if v is None})
+    guilty = []
+    if len(candidates) <= 6:
+        for candidate in candidates:
+            table, column = candidate.rsplit(".", 1)
+            alone = {t: list(rows) for t, rows in without.items() if rows}
+            row = next(r for r in with_null[table] if r.get(column, 0) is None)
+            filled = {c: (v if v is not None or c == column else _filler(without.get(table), c)) for c, v in row.items()}
+            alone.setdefault(table, []).append({c: v for c, v in filled.items() if v is not _MISSING})
+            if _run(history, revision, alone, readable, before, one_by_one=True).upgrade_error:
+                guilty.append(candidate)
+    failure = NullFailure(columns=guilty or candidates, error=error,
+                          seeds={t: rows for t, rows in seeds.items() if rows})
+    return failure, retried
+
+
+_MISSING = object()
+
+
+def _filler(rows: list[dict[str, Any]] | None, column: str) -> Any:
+    """A non-NULL value another seeded row of the table holds in ``column`` (unique columns aside,
+    good enough to take one NULL away while keeping the row)."""
+    for row in rows or []:
+        if row.get(column) is not None:
+            return row[column]
+    return _MISSING
+
+
+_TOKEN = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$|^[0-9a-f]{32,}$", re.IGNORECASE)
+
+
+def _volatile_looking(columns: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
+    """Columns of history-inserted rows whose values depend on when or where they were made:
+    timestamps, volatile server defaults, UUID- or token-like text."""
+    found = []
+    for name, info in columns.items():
+        kind = info.type.split("(", 1)[0]
+        values = [row.get(name) for row in rows]
+        if kind in ("DateTime", "Date", "Time", "TIMESTAMP", "Uuid", "UUID") or _volatile_default(info.default) \
+                or any(isinstance(v, str) and _TOKEN.match(v) for v in values):
+            found.append(name)
+    return found
 
 
 _VOLATILE = re.compile(r"current_|now\(|random|uuid|clock_|localtime|sysdate|getdate", re.IGNORECASE)
@@ -101,6 +177,7 @@ class _Run:
     upgrade_error: str | None = None
     after_downgrade: dict[str, list[dict[str, Any]]] | None = None
     downgrade_error: str | None = None
+    preexisting: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # rows the history put there
 
 
 def _run(history: MigrationHistory, revision: str, seeds: dict[str, list[dict[str, Any]]], readable: list[str],
@@ -111,6 +188,8 @@ def _run(history: MigrationHistory, revision: str, seeds: dict[str, list[dict[st
     database = history.database_before(revision)
     result = _Run()
     try:
+        present = database.tables()
+        result.preexisting = {t: rows for t in readable if t in present and (rows := database.rows(t))}
         for table, rows in seeds.items():
             if not one_by_one:
                 database.insert(table, rows)

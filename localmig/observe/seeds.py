@@ -12,23 +12,30 @@ from typing import Any
 from ..schema import ColumnInfo, SchemaSnapshot, TableInfo
 
 ROWS_PER_TABLE = 2
+SERIAL_STEP = 100  # each seeded table's values start this much after the previous one's
+MAX_LITERAL_ROWS = 6  # rows that each carry one value mined from the migration
 
 def seed_rows(
     snapshot: SchemaSnapshot, tables: list[str], *, literals: dict[str, list[Any]] | None = None,
-    assigned: dict[str, list[Any]] | None = None, edge: bool = False
+    assigned: dict[str, list[Any]] | None = None, edge: bool = False, members: dict[str, list[str]] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Rows for ``tables`` and the tables they reference, parents first; unseedable tables left out.
 
     Every table gets fully filled rows; with ``edge`` one more row has NULL in every nullable
     column that is not a key, and where ``literals`` name a column of the table, one more row
     carries those values (so a ``WHERE status IS NULL`` or ``WHERE kind = 'x'`` finds rows) and,
-    in the columns named by ``assigned``, values other than the assigned ones.
+    in the columns named by ``assigned``, values other than the assigned ones. ``members``
+    (``table.column`` -> allowed values: enum members the history declares) are the only values
+    such a column gets. Values are distinct across tables too (the first table's ids are 1, 2, the
+    next one's 101, 102...), so rows copied from one table into another cannot collide.
     """
     wanted = _with_parents(snapshot, tables)
     seeds: dict[str, list[dict[str, Any]]] = {}
     for table in _parents_first(snapshot, wanted):
+        allowed = {column.split(".")[-1]: values for column, values in (members or {}).items()
+                   if column.rsplit(".", 1)[0] == table}
         rows = _rows_for(snapshot.tables[table], seeds, edge=edge and table in tables, literals=literals or {},
-                         assigned=assigned or {})
+                         assigned=assigned or {}, base=SERIAL_STEP * len(seeds), members=allowed)
         if rows:
             seeds[table] = rows
     return seeds
@@ -63,7 +70,9 @@ def _parents_first(snapshot: SchemaSnapshot, tables: set[str]) -> list[str]:
 
 
 def _rows_for(table: TableInfo, seeds: dict[str, list[dict[str, Any]]], *, edge: bool,
-              literals: dict[str, list[Any]], assigned: dict[str, list[Any]]) -> list[dict[str, Any]]:
+              literals: dict[str, list[Any]], assigned: dict[str, list[Any]], base: int = 0,
+              members: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
+    members = members or {}
     references: dict[str, list[Any] | None] = {}
     for fk in table.foreign_keys:
         parent = seeds.get(_target(fk))
@@ -72,10 +81,19 @@ def _rows_for(table: TableInfo, seeds: dict[str, list[dict[str, Any]]], *, edge:
     keys = set(table.primary_key.columns) | set(references)
     for unique in table.unique_constraints:
         keys |= set(unique.columns)
-    applicable = {name: literals[name.lower()][0] for name in table.columns if name.lower() in literals}
-    count = ROWS_PER_TABLE + (1 if edge else 0) + (1 if applicable else 0)
+    applicable = {name: found for name in table.columns if name.lower() in literals
+                  and name not in table.primary_key.columns
+                  and (found := _allowed(literals[name.lower()], members.get(name))) is not _NO_VALUE}
+    # one row with every mined value (for conditions that combine them), and where there are
+    # several, one row per value too (a row a DELETE removes must not hide the one an UPDATE needs)
+    literal_rows = [applicable] if applicable else []
+    if len(applicable) > 1:
+        literal_rows += [{name: value} for name, value in list(applicable.items())[:MAX_LITERAL_ROWS]]
+    plain = ROWS_PER_TABLE + (1 if edge else 0)
+    count = plain + len(literal_rows)
     rows = []
     for index in range(1, count + 1):
+        chosen = literal_rows[index - plain - 1] if index > plain else {}
         row: dict[str, Any] = {}
         for name, column in table.columns.items():
             if column.computed:
@@ -90,13 +108,14 @@ def _rows_for(table: TableInfo, seeds: dict[str, list[dict[str, Any]]], *, edge:
             if edge and index == ROWS_PER_TABLE + 1 and column.nullable and name not in keys:
                 row[name] = None
                 continue
-            if applicable and index == count and name in applicable and name not in table.primary_key.columns:
-                row[name] = _fit(applicable[name], column)
+            if name in chosen and name not in table.primary_key.columns:
+                row[name] = _fit(chosen[name], column)
                 continue
-            value = value_for(name, column, index)
-            if applicable and index == count and name.lower() in assigned and name not in keys:
+            value = value_for(name, column, base + index, members.get(name))
+            if chosen and name.lower() in assigned and name not in keys:
                 if value in [_fit(a, column) for a in assigned[name.lower()]]:  # would hide the update
-                    value = (not value) if isinstance(value, bool) else value_for(name, column, index + 100)
+                    value = (not value) if isinstance(value, bool) else value_for(
+                        name, column, base + index + SERIAL_STEP // 2, members.get(name))
             if value is _NO_VALUE:
                 if column.nullable or column.default is not None or column.autoincrement:
                     continue
@@ -108,6 +127,8 @@ def _rows_for(table: TableInfo, seeds: dict[str, list[dict[str, Any]]], *, edge:
 
 def _fit(value: Any, column: ColumnInfo) -> Any:
     """A literal from the migration's SQL, converted to the column's type where it is simple."""
+    if value is None:
+        return None
     kind = column.type.split("(", 1)[0]
     if kind in ("String", "Text", "Unicode", "UnicodeText"):
         length = _arguments(column.type).get("length")
@@ -123,11 +144,21 @@ def _fit(value: Any, column: ColumnInfo) -> Any:
 _NO_VALUE = object()
 
 
-def value_for(name: str, column: ColumnInfo, index: int) -> Any:
-    """A value of the column's type, distinct per ``index``."""
+def _allowed(values: list[Any], members: list[str] | None) -> Any:
+    """The first mined literal the column accepts (any, when it declares no members)."""
+    for value in values:
+        if members is None or value is None or value in members:
+            return value
+    return _NO_VALUE
+
+
+def value_for(name: str, column: ColumnInfo, index: int, members: list[str] | None = None) -> Any:
+    """A value of the column's type, distinct per ``index`` (one of ``members`` when given)."""
     type_ = column.type
     kind = type_.split("(", 1)[0]
     arguments = _arguments(type_)
+    if members:
+        return members[(index - 1) % len(members)]
     if kind == "Enum":
         labels = [a for a in arguments.get("args", []) if isinstance(a, str)]
         return labels[(index - 1) % len(labels)] if labels else _NO_VALUE
@@ -142,16 +173,19 @@ def value_for(name: str, column: ColumnInfo, index: int) -> Any:
     if kind == "Boolean":
         return index % 2 == 1
     if kind == "Numeric":
-        scale = arguments.get("scale") or 0
-        return decimal.Decimal(index * 10 + 1) / (10 ** scale) if scale else decimal.Decimal(index * 10 + 1)
+        scale, precision = arguments.get("scale") or 0, arguments.get("precision")
+        digits = index * 10 + 1
+        if precision:  # keep within NUMERIC(precision, scale)
+            digits %= 10 ** max(1, precision - 1)
+        return decimal.Decimal(digits) / (10 ** scale) if scale else decimal.Decimal(digits)
     if kind in ("Float", "Double"):
         return index + 0.5
     if kind == "DateTime":
-        return datetime.datetime(2024, 1, index, 12, 30)
+        return datetime.datetime(2024, 1, 1, 12, 30) + datetime.timedelta(days=index - 1)
     if kind == "Date":
-        return datetime.date(2024, 1, index)
+        return datetime.date(2024, 1, 1) + datetime.timedelta(days=index - 1)
     if kind == "Time":
-        return datetime.time(12, index)
+        return datetime.time((12 + index // 60) % 24, index % 60)
     if kind == "Interval":
         return datetime.timedelta(days=index)
     if kind in ("JSON", "JSONB"):

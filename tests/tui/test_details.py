@@ -21,20 +21,16 @@ def revision(message: str) -> RevisionInfo:
 
 def test_slugs_are_cut_between_words():
     assert revision("merge order_statuses and addresses branches").slug == "merge_order_statuses_and_addresses"
-    assert revision("add products.stock and customers.is_active").slug == "add_products_stock_and"
-    assert revision("a" * 50).slug == "a" * 40  # one long word: cut at 40
+    assert revision("orders.status: longer, required, must be a known status").slug == "orders_status_longer_required_must_be_a"
     assert revision("").slug == "revision" and revision("create customers table").slug == "create_customers_table"
 
 
 def test_the_merge_revisions_downgrade_docstring_is_a_sentence(demo):
     with Session.open(SessionOptions(path=demo)) as session:
         plan = session.plan(session.project.by_id[MERGE]).plan
-        docstrings = {t.name: t.docstring for t in plan.tests}
-        changed = session.plan(session.project.by_id[FIRST_THREE[0]]).plan
+    docstrings = {t.name: t.docstring for t in plan.tests}
     assert docstrings["test_downgrade_restores_previous_schema"] == (
-        "After the downgrade, the tables and everything this revision touched are as before the upgrade.")
-    assert next(t.docstring for t in changed.tests if t.name == "test_downgrade_restores_previous_schema") == (
-        "The downgrade drops customers; the tables and everything this revision touched are as before the upgrade.")
+        "After the downgrade the database has the same tables and enum types as before the upgrade.")
 
 
 FAILING = model_answer("test_upgrade_fails_on_purpose").replace(

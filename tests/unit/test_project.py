@@ -219,7 +219,8 @@ def test_downgrade_kinds(project):
         ("def downgrade():\n    raise NotImplementedError\n", "not_implemented"),
         ("def downgrade():\n    raise NotImplementedError('irreversible')\n", "not_implemented"),
         ("def downgrade():\n    op.drop_table('x')\n", "implemented"),
-        ("def downgrade():\n    raise ValueError('x')\n", "implemented"),
+        ("def downgrade():\n    raise Exception('Base revision, no downgrade is possible')\n", "not_implemented"),
+        ("def downgrade():\n    op.drop_table('x')\n    raise ValueError('x')\n", "implemented"),
         ("def upgrade():\n    pass\n", "missing"),
     ],
 )
@@ -369,3 +370,47 @@ def test_locate_does_not_run_anything(project):
     settings = locate(root)
     assert settings.kind == "ini" and settings.root == root
     assert not list(root.rglob("*.db"))
+
+
+def test_data_operations_see_orm_sessions_and_helpers_the_upgrade_calls():
+    tree = ast.parse(textwrap.dedent("""
+        def _backfill(bind):
+            session = Session(bind=bind)
+            session.query(Member).filter(Member.email.is_(None)).delete()
+
+        def upgrade():
+            _backfill(op.get_bind())
+
+        def downgrade():
+            pass
+        """))
+    assert data_operations(tree) == ["orm.session"]
+    bulk = ast.parse("def upgrade():\n    s.bulk_update_mappings(M, [])\n")
+    assert data_operations(bulk) == ["orm.session"]
+
+
+def test_an_empty_message_is_not_the_template_block(project):
+    loaded = load(project("odd_revision_ids"))
+    assert loaded.by_id["0003"].message == ""
+    assert loaded.by_id["v1.4.0.a"].message == "create widgets"
+
+
+def test_a_load_error_names_the_revision_file_outside_the_project_root(tmp_path, monkeypatch):
+    """Histories installed in site-packages: the version folder is not under the project root,
+    and the error names the revision file and line, never ``<frozen importlib._bootstrap>``."""
+    package = tmp_path / "site-packages" / "app" / "migrations"
+    (package / "versions").mkdir(parents=True)
+    (package / "env.py").write_text((BUILTIN_ENV / "env.py").read_text())
+    (package / "script.py.mako").write_text((BUILTIN_ENV / "script.py.mako").read_text())
+    (package / "versions" / "a1_first.py").write_text(
+        "revision = 'a1'\ndown_revision = None\n\nraise RuntimeError('SECRET_KEY is not set')\n"
+        "def upgrade():\n    pass\n\ndef downgrade():\n    pass\n")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "alembic.ini").write_text(f"[alembic]\nscript_location = {package}\n")
+    monkeypatch.chdir(project)
+    with pytest.raises(ProjectError) as caught:
+        load(project)
+    assert "SECRET_KEY is not set" in str(caught.value)
+    assert caught.value.file is not None and caught.value.file.endswith("a1_first.py") and caught.value.line == 4
+    assert "<frozen" not in str(caught.value)

@@ -26,7 +26,6 @@ from localmig.render import (
     read_header,
     render_conftest,
     render_module,
-    revision_of_file,
     suite_files,
     with_header,
 )
@@ -110,9 +109,6 @@ def test_module_name_and_back(linear):
     revision = linear.by_id["11ea02e8f1a4"]
     name = module_name(revision)
     assert name == "test_11ea02e8f1a4_add_authors_email.py"
-    assert revision_of_file(name) == "11ea02e8f1a4"
-    assert revision_of_file(CONFTEST) is None
-    assert revision_of_file("test_thing.py") is None
 
 
 def test_rendered_module(linear):
