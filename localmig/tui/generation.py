@@ -174,6 +174,10 @@ class Generation(AppBase):
             self.notify_error(message.error, title=f"{revision}: generation failed")
         elif message.item is None:
             review.notes[revision] = "no test (its upgrade could not be applied)"
+        elif message.item.error and not message.item.plan.tests:  # planned, rendered or run: it failed
+            review.notes[revision] = "failed: " + message.item.error.splitlines()[0]
+            review.problems[revision] = Problem(message.item.error)
+            self.notify(message.item.error, title=f"{revision}: no tests", severity="error", timeout=12, markup=False)
         else:
             review.add(message.item)
             work.ready += 1
