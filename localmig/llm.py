@@ -10,6 +10,7 @@ message says what to do (start Ollama, pull the model, raise the timeout).
 from __future__ import annotations
 
 import ipaddress
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -121,12 +122,15 @@ class OllamaModel:
         self.profile = profile
         self.policy = HostPolicy.of(settings) if policy is None else policy
         self.host = self.policy.check(settings.host_for(profile))
+        self._sockets: list[socket.socket] = []
+        self._sockets_lock = threading.Lock()
         self.client = self._new_client()
 
     def _new_client(self) -> ollama.Client:
         """The official client, with every request (redirects included) checked against the policy
-        before it is sent: httpx calls request hooks before each hop."""
-        return ollama.Client(host=self.host, timeout=self.profile.timeout, event_hooks={"request": [self._check_request]})
+        before it is sent (httpx calls request hooks before each hop), and its connections traced."""
+        return ollama.Client(host=self.host, timeout=self.profile.timeout,
+                             event_hooks={"request": [self._check_request, self._trace_connections]})
 
     def _check_request(self, request: httpx.Request) -> None:
         name = request.url.host
@@ -140,6 +144,30 @@ class OllamaModel:
             hint=f"check the server or proxy at {self.host}; if {name} is meant to serve the model, make it the host "
                  f"in models.yaml or OLLAMA_HOST, and {self.policy.allow_hint(name)}",
         )
+
+    def _trace_connections(self, request: httpx.Request) -> None:
+        """Have httpcore report every connection the client opens (its documented ``trace``
+        request extension), so that a cancel can shut the socket down."""
+        request.extensions["trace"] = self._note_connection
+
+    def _note_connection(self, event: str, info: dict[str, Any]) -> None:
+        if event == "connection.connect_tcp.complete":
+            sock = info["return_value"].get_extra_info("socket")
+            if sock is not None:
+                with self._sockets_lock:  # the ones closed meanwhile are dropped
+                    self._sockets = [s for s in self._sockets if s.fileno() != -1] + [sock]
+
+    def _shut_down_connections(self) -> None:
+        """End every connection of the client now. Closing the client does not wake a read that
+        waits in another thread (before the first token that can be minutes); shutting the
+        socket down does, and the server sees the stream closed."""
+        with self._sockets_lock:
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:  # already closed
+                pass
 
     @property
     def tag(self) -> str:
@@ -176,15 +204,16 @@ class OllamaModel:
         cancel: threading.Event | None = None,
     ) -> ChatReply:
         """Ask for an answer under ``schema``, streaming its tokens to ``on_token``; setting
-        ``cancel`` closes the connection (even before the first token) and raises Cancelled."""
+        ``cancel`` ends the HTTP stream at once (even before the first token) and raises Cancelled."""
         if cancel is None:
             return self._chat(messages, schema, on_token)
         finished = threading.Event()
 
         def watch() -> None:
-            while not finished.wait(0.1):
-                if cancel.is_set():
-                    self.client.close()  # the blocked read fails at once
+            while not finished.is_set():
+                if cancel.wait(0.05):  # wakes the moment the token is set
+                    self._shut_down_connections()  # the blocked read fails at once
+                    self.client.close()
                     return
 
         watcher = threading.Thread(target=watch, name="localmig-cancel", daemon=True)

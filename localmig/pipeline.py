@@ -457,7 +457,7 @@ class Session:
         self.events(Notice(level="error" if deterministic else "warning",
                            message=f"{revision}: {done} {outcome.name} ({why})", hint=outcome.message or None))
 
-    def rerun(self, item: ReviewItem, text: str) -> list[TestOutcome]:
+    def rerun(self, item: ReviewItem, text: str, cancel: CancelToken | None = None) -> list[TestOutcome]:
         """Run an edited module (``text``) of ``item`` and return its outcomes (the review app's re-run)."""
         try:
             compile(text, item.filename, "exec")
@@ -466,7 +466,7 @@ class Session:
         known = item.rendered.expected().tests if item.rendered is not None else {}
         wanted = ExpectedModule(revision=item.revision.id,
                                 tests={name: known.get(name, PlannedTest()) for name in defined_tests(text)})
-        return self.run_modules({item.filename: (text, wanted)}).outcomes
+        return self.run_modules({item.filename: (text, wanted)}, cancel).outcomes
 
     # ---- writing
 

@@ -4,39 +4,59 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.markup import escape
 from rich.table import Table
 
-from ..config import load_settings
+from ..config import Settings, load_settings
 from ..options import ModelChoice, SessionOptions
 from ..pipeline import Session
 from ..project import locate
 from ..store import Store
 from .common import ProgressView, line, out, plain, project_options
 
+if TYPE_CHECKING:
+    from ..llm import ProfileState
+
 
 @click.command()
 @click.argument("path", type=click.Path(path_type=Path), default=".", required=False)
 @click.option("--config", "config_file", type=click.Path(path_type=Path), help="models.yaml to use.")
-def models(path: Path, config_file: Path | None) -> None:
-    """List the model profiles, whether Ollama has each model, and how to pull the missing ones."""
+@click.option("--json", "as_json", is_flag=True, help="Print the profiles and their state as JSON (for scripts).")
+def models(path: Path, config_file: Path | None, as_json: bool) -> None:
+    """List the model profiles, whether Ollama has each model, and how to pull the missing ones.
+
+    Profile and model names are never cut, however narrow the terminal or pipe
+    (`localmig models | grep deepseek-coder` finds the line).
+    """
     from ..llm import profile_states  # the Ollama client loads only for the commands that use it
     root = _project_root(path)
     settings = load_settings(config_file, root)
+    states = profile_states(settings)
+    if as_json:
+        click.echo(json.dumps({"settings": str(settings.source) if settings.source else None, "default": settings.default,
+                               "profiles": [_profile_json(settings, state) for state in states]}, indent=2))
+        return
     out.print(line(f"settings: {settings.source}"))
     table = Table()
+    names = [s.name + (" (default)" if s.name == settings.default else "") for s in states]
     for column in ("profile", "model", "family", "num_ctx", "host", "pulled"):
-        table.add_column(column)
-    states = profile_states(settings)
+        table.add_column(column, no_wrap=True)
     shown = {"pulled": "[green]yes[/]", "missing": "[red]no[/]", "unknown": "[yellow]unknown[/] (see below)"}
-    for state in states:
+    for state, name in zip(states, names):
         profile = settings.profiles[state.name]
-        marker = " (default)" if state.name == settings.default else ""
-        table.add_row(escape(state.name + marker), escape(profile.model), escape(profile.family),
+        table.add_row(escape(name), escape(profile.model), escape(profile.family),
                       str(profile.options.num_ctx), escape(settings.host_for(profile)), shown[state.state])
-    out.print(table)
+    if out.measure(table, options=out.options.update_width(10_000)).maximum <= out.width:
+        out.print(table)
+    else:  # too narrow for the table: one line per profile, every field whole
+        for state, name in zip(states, names):
+            profile = settings.profiles[state.name]
+            fields = [name, profile.model, profile.family, str(profile.options.num_ctx), settings.host_for(profile),
+                      {"pulled": "pulled", "missing": "not pulled", "unknown": "unknown"}[state.state]]
+            out.print(escape("  ".join(fields)), soft_wrap=True)
     for detail, hint in dict.fromkeys((s.detail, s.hint) for s in states if s.state == "unknown"):
         out.print(f"[yellow]{escape(detail)}[/]", soft_wrap=True)
         if hint:
@@ -44,6 +64,14 @@ def models(path: Path, config_file: Path | None) -> None:
     for state in states:
         if state.state == "missing":
             out.print(f"to pull {escape(state.name)}: [bold]{escape(settings.profiles[state.name].pull_command)}[/]")
+
+
+def _profile_json(settings: Settings, state: ProfileState) -> dict[str, object]:
+    profile = settings.profiles[state.name]
+    return {"profile": state.name, "default": state.name == settings.default, "model": profile.model,
+            "family": profile.family, "num_ctx": profile.options.num_ctx, "host": settings.host_for(profile),
+            "state": state.state, "detail": state.detail or None, "hint": state.hint,
+            "pull": profile.pull_command if state.state == "missing" else None}
 
 
 def _project_root(path: Path) -> Path | None:

@@ -31,7 +31,9 @@ def tui(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None,
         theme: str | None) -> None:
     """Open the review app: select revisions, generate, review side by side, accept.
 
-    Keys are listed in the app (press ?) and can be remapped in models.yaml under `keys`.
+    Keys are listed in the app (press ?) and can be remapped in models.yaml under `keys`. The exit
+    code is 0, or that of a load error still unfixed when the app is left (3 for a path that is not
+    an Alembic project, as `localmig scan` exits).
     """
     if not interactive():
         raise click.UsageError("the review app needs a terminal; in scripts use `localmig generate` or `localmig batch`")
@@ -40,3 +42,5 @@ def tui(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None,
     options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, out=out_dir)
     app = create_app(options, config=config_file, model=model_name, prompts=prompts_dir, no_model=no_model, theme=theme)
     app.run()
+    if app.return_code:
+        raise click.exceptions.Exit(app.return_code)

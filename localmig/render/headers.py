@@ -33,6 +33,8 @@ class FileHeader(BaseModel):
     aspects: dict[str, str] = Field(default_factory=dict, description="test name -> what it exercises (for `check`).")
     runtime: str | None = Field(None, description="A vendored runtime: the pytest-localmig it is a copy of.")
     api_version: int | None = Field(None, description="The pytest-localmig fixture API a conftest or runtime is for.")
+    edited_in_review: bool | None = Field(None, description="A person edited the body in the review app and "
+                                          "accepted it; the body hash covers the edited body, so the file is current.")
     body_sha256: str = ""
 
 
@@ -112,7 +114,8 @@ def generated_files(folder: Path) -> dict[str, Path]:
 
 
 def file_status(path: Path, revision: RevisionInfo | None = None) -> FileStatus:
-    """Whether a generated file is missing, current, stale (migration changed) or hand-edited."""
+    """Whether a generated file is missing, current, stale (migration changed) or hand-edited
+    (a body edited in the review app and accepted has a rewritten header: current)."""
     if not path.exists():
         return "missing"
     header, body = read_header(path.read_text(encoding="utf-8", errors="replace"))

@@ -1,14 +1,13 @@
-"""The localmig app: screens, state and workers wired together; the work itself is in runner.py.
+"""The localmig app: the state, the session's owner and the screens, wired together.
 
 The App takes its dependencies as arguments (a session factory, the settings), so tests build it
 on the real pipeline or on fakes; :func:`localmig.tui.factory.create_app` builds it the one way
-the CLI and the tests share.
+the CLI and the tests share. The work is in :mod:`.generation` and :mod:`.decisions`; the
+Session itself belongs to :class:`~.owner.SessionOwner`'s thread.
 """
 
 from __future__ import annotations
 
-import os
-import traceback
 from pathlib import Path
 
 from textual.app import App
@@ -16,35 +15,21 @@ from textual.screen import ModalScreen
 from textual.signal import Signal
 
 from ..config import Settings
-from ..errors import LocalmigError
-from ..events import Notice, RevisionProgress, VerifyProgress
-from ..options import ModelChoice
-from ..project import RevisionInfo
+from ..errors import ExitCode, LocalmigError
 from . import messages as m
 from .bindings import bindings, check_keymap
 from .decisions import Decisions
+from .generation import Generation
 from .models import OFF, ModelCommands
-from .runner import Runner, SessionFactory
+from .owner import SessionFactory, SessionOwner
 from .screens.help import HelpScreen
-from .screens.modals import Confirm, ErrorModal, ModelPicker, quit_confirm
+from .screens.history import HistoryScreen
+from .screens.modals import Confirm, ModelPicker, quit_confirm
 from .screens.select import SelectScreen
-from .state import ReviewState
-from .widgets.activity import STAGES, Status
-
-SEVERITY = {"info": "information", "warning": "warning", "error": "error"}
+from .shared import AppState
 
 
-def describe(error: BaseException) -> tuple[str, str | None]:
-    """The CLI's words for an error: its message and hint, or "internal error" for a bug."""
-    if isinstance(error, LocalmigError):
-        return str(error), error.hint
-    text = f"internal error: {type(error).__name__}: {error}"
-    if os.environ.get("LOCALMIG_DEBUG"):
-        return text + "\n" + "".join(traceback.format_exception(error)), None
-    return text, "this is a bug in localmig; rerun with LOCALMIG_DEBUG=1 for the traceback"
-
-
-class LocalmigApp(Decisions, Runner, App[None]):
+class LocalmigApp(Decisions, Generation):
     CSS_PATH = "app.tcss"
     TITLE = "localmig"
     BINDINGS = bindings("app")
@@ -54,29 +39,26 @@ class LocalmigApp(Decisions, Runner, App[None]):
                  prompts: Path | None = None, project: str = "", startup_error: BaseException | None = None,
                  theme: str | None = None) -> None:
         super().__init__()
-        self.session_factory = session_factory
-        self.settings = settings
-        self.model_name = model  # a profile name or an Ollama tag; None: the deterministic engine only
-        self.prompts = prompts
-        self.project = project
+        keymap, self.unknown_keys = check_keymap(settings.keys if settings else {})
+        self.state = AppState(Signal(self, "changed"), Signal(self, "activity"), project=project, settings=settings,
+                              keymap=keymap, model_name=model, prompts=prompts)
+        self.owner = SessionOwner(session_factory, self.post_message)
         self.startup_error = startup_error
         self.start_theme = theme
-        self.review = ReviewState()
-        self.statuses: dict[str, str] = {}
-        self.loading = False
-        self.load_message = ""
-        self.last_status = Status("")
-        self.changed: Signal[str] = Signal(self, "changed")  # a revision id, or "" for everything
-        self.activity: Signal[object] = Signal(self, "activity")
-        self.keymap, self.unknown_keys = check_keymap(settings.keys if settings else {})
-        self.run_total = self.run_done = self.run_ready = 0
-        self._init_runner()
+
+    @property
+    def model_name(self) -> str | None:
+        return self.state.model_name
+
+    @property
+    def project(self) -> str:
+        return self.state.project
 
     def get_default_screen(self) -> SelectScreen:
-        return SelectScreen()
+        return SelectScreen(self.state)
 
     def on_mount(self) -> None:
-        self.set_keymap(self.keymap)
+        self.set_keymap(self.state.keymap)
         if self.start_theme in self.available_themes:
             self.theme = self.start_theme
         elif self.start_theme:
@@ -88,177 +70,56 @@ class LocalmigApp(Decisions, Runner, App[None]):
                         severity="warning", markup=False)
         if self.startup_error is not None:
             self.show_error(self.startup_error, "settings")
+        self.owner.start()
+        self.set_interval(1.0, self.watch_disk)
         self.reload()
 
     def on_unmount(self) -> None:
-        self.cancel()
-        if self.session is not None:
-            self.session.close()
+        self.owner.stop()
 
-    # ---- helpers
-
-    def show_subtitle(self) -> None:
-        self.sub_title = f"{self.project} · model: {self.model_name or 'off (deterministic tests only)'}"
-
-    def status(self, text: str, done: int | None = None, total: int | None = None) -> None:
-        self.last_status = Status(text, done, total)
-        self.activity.publish(self.last_status)
-
-    def notify_error(self, error: BaseException, title: str = "error") -> None:
-        message, hint = describe(error)
-        self.notify(message + (f"\nhint: {hint}" if hint else ""), title=title, severity="error", timeout=12, markup=False)
-
-    def show_error(self, error: BaseException, title: str) -> None:
-        message, hint = describe(error)
-        self.push_screen(ErrorModal(title, message, hint))
-
-    def model_choice(self) -> ModelChoice:
-        return ModelChoice(mode="auto" if self.model_name else "off", model=self.model_name,
-                           config=self.settings.source if self.settings else None, prompts=self.prompts)
+    # ---- the model
 
     def set_model(self, name: str | None) -> None:
         if name is None:
             return
-        self.model_name = None if name == OFF else name
+        self.state.model_name = None if name == OFF else name
         self.show_subtitle()
-        self.notify(f"model: {self.model_name or 'off'} (used from the next generation on)", markup=False)
+        self.notify(f"model: {self.state.model_name or 'off'} (used from the next generation on)", markup=False)
 
-    # ---- session
-
-    def reload(self) -> None:
-        if self.generating or self.loading:
-            self.notify("wait for the running work to finish, or cancel it (esc)", severity="warning")
-            return
-        if self.review.undecided():
-            self.notify("review (accept or reject) the generated tests before reloading", severity="warning")
-            return
-        if self.session is not None:
-            self.session.close()
-        self.session, self.review, self.statuses, self.loading = None, ReviewState(), {}, True
-        self.load_message = f"Capturing the history of {self.project}… (esc cancels)"
-        self.status(self.load_message)
-        self.changed.publish("")
-        self.screen.refresh_bindings()
-        self.load_session()
-
-    def on_session_ready(self, message: m.SessionReady) -> None:
-        self.session, self.statuses, self.loading = message.session, message.statuses, False
-        session = message.session
-        self.status(f"captured {len(session.revisions)} revisions on {session.capture.dialect}: "
-                    f"{len(session.findings)} finding(s) · select revisions (space, a) and generate (g)")
-        self.changed.publish("")
-        self.screen.refresh_bindings()
-
-    def on_session_failed(self, message: m.SessionFailed) -> None:
-        self.loading = False
-        if message.error is None:
-            self.load_message = "Loading was cancelled. ctrl+r loads the project again."
-        else:
-            text, hint = describe(message.error)
-            self.load_message = f"Could not load {self.project}:\n\nerror: {text}" + (f"\nhint: {hint}" if hint else "")
-            self.load_message += "\n\nFix it, then press ctrl+r to load it again."
-            self.show_error(message.error, "the project could not be loaded")
-        self.status(self.load_message.splitlines()[0])
-        self.changed.publish("")
-
-    # ---- generation
-
-    def generate(self, revisions: list[RevisionInfo], hints: dict[str, str] | None = None) -> None:
-        queued = set(self.queued)
-        for revision in revisions:
-            self.review.progress[revision.id] = "queued"
-        self.run_total += len([r for r in revisions if r.id not in queued])
-        self.enqueue(revisions, hints)
-        self.status(f"generating: {self.run_done} of {self.run_total} done", self.run_done, self.run_total)
-        self.changed.publish("")
-        self.screen.refresh_bindings()
-
-    def regenerate(self, revision: str, hint: str) -> None:
-        assert self.session is not None
-        self.generate([self.session.project.by_id[revision]], {revision: hint})
-
-    def on_pipeline_event(self, message: m.PipelineEvent) -> None:
-        event = message.event
-        if isinstance(event, Notice):
-            self.notify(event.message + (f"\nhint: {event.hint}" if event.hint else ""), title=event.level,
-                        severity=SEVERITY[event.level], timeout=10, markup=False)  # type: ignore[arg-type]
-        elif isinstance(event, RevisionProgress) and event.revision in self.review.progress:
-            self.review.progress[event.revision] = STAGES.get(event.stage, event.stage) + "…"
-            self.changed.publish(event.revision)
-        elif isinstance(event, VerifyProgress) and event.stage == "started":
-            for revision, stage in self.review.progress.items():
-                if stage not in ("queued", "re-running tests…"):
-                    self.review.progress[revision] = "verifying…"
-                    self.changed.publish(revision)
-        self.activity.publish(event)
-
-    def on_job_started(self, message: m.JobStarted) -> None:
-        self.review.progress[message.revision] = "planning…"
-        self.status(f"generating {message.revision} ({self.run_done + 1} of {self.run_total}) · esc cancels",
-                    self.run_done, self.run_total)
-        self.changed.publish(message.revision)
-
-    def on_job_finished(self, message: m.JobFinished) -> None:
-        revision = message.revision
-        self.run_done += 1
-        self.review.progress.pop(revision, None)
-        if message.cancelled:
-            self.review.notes[revision] = "cancelled"
-        elif message.error is not None:
-            self.review.notes[revision] = "failed: " + describe(message.error)[0].splitlines()[0][:60]
-            self.notify_error(message.error, title=f"{revision}: generation failed")
-        elif message.item is None:
-            self.review.notes[revision] = "no test (its upgrade could not be applied)"
-        else:
-            self.review.add(message.item)
-            self.run_ready += 1
-        self.activity.publish(f"{revision}: {self.review.label(revision)}")
-        self.status(f"generating: {self.run_done} of {self.run_total} done", self.run_done, self.run_total)
-        self.changed.publish(revision)
-
-    def on_jobs_done(self, _message: m.JobsDone) -> None:
-        if self.generating:
-            return
-        ready, self.run_total, self.run_done, self.run_ready = self.run_ready, 0, 0, 0
-        waiting = len(self.review.undecided())
-        self.status(f"done · {waiting} revision(s) waiting for review (r opens the review)" if waiting else "done")
-        if ready:
-            self.notify(f"{ready} revision(s) ready for review: r or enter opens the review")
-        self.changed.publish("")
-        self.screen.refresh_bindings()
-
-    def on_model_failed(self, message: m.ModelFailed) -> None:
-        self.notify_error(message.error, title="model layer skipped")
-
-    def action_cancel(self) -> None:
-        if self.loading:
-            self.cancel()
-            self.notify("cancelling the capture…")
-        elif self.generating:
-            for revision in self.cancel():
-                self.review.progress.pop(revision, None)
-                self.review.notes[revision] = "cancelled"
-            self.notify("cancelled: the running revision stops at its next step; finished results are kept")
-            self.changed.publish("")
-
-    # ---- app-wide actions
+    def on_model_chosen(self, message: m.ModelChosen) -> None:
+        self.set_model(message.name)
 
     def action_switch_model(self) -> None:
         if not isinstance(self.screen, ModalScreen):
-            self.push_screen(ModelPicker(self.model_name), self.set_model)
+            self.push_screen(ModelPicker(self.state.settings, self.state.model_name), self.set_model)
+
+    # ---- help, messages, quit
 
     def action_help(self) -> None:
         if not isinstance(self.screen, ModalScreen):
-            self.push_screen(HelpScreen())
+            settings = self.state.settings
+            self.push_screen(HelpScreen(self.state.keymap, settings.source if settings else None))
+
+    def action_history(self) -> None:
+        if not isinstance(self.screen, HistoryScreen):
+            self.push_screen(HistoryScreen(self.state.history))
+
+    def exit_code(self) -> int:
+        """0, or the exit code of a load error that was never fixed (as `localmig scan` would exit)."""
+        error = self.state.load.error
+        if self.state.facts is not None or error is None:
+            return 0
+        return int(error.exit_code if isinstance(error, LocalmigError) else ExitCode.PROBLEMS)
 
     async def action_quit(self) -> None:
         if isinstance(self.screen, ModalScreen):
             if isinstance(self.screen, Confirm) and self.screen.title_text.startswith("Quit"):
                 self.screen.dismiss(True)
             return
-        unreviewed = self.review.undecided()
-        running = list(self.review.progress) if self.generating else []
+        unreviewed = self.state.review.undecided()
+        running = list(self.state.work.queue)
         if not unreviewed and not running:
-            self.exit()
+            self.exit(return_code=self.exit_code())
             return
-        self.push_screen(quit_confirm(unreviewed, running), lambda yes: self.exit() if yes else None)
+        self.push_screen(quit_confirm(unreviewed, running),
+                         lambda yes: self.exit(return_code=self.exit_code()) if yes else None)

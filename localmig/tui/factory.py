@@ -11,7 +11,7 @@ from ..options import SessionOptions
 from ..pipeline import Session
 from ..project import locate
 from .app import LocalmigApp
-from .runner import SessionFactory
+from .owner import SessionFactory
 
 
 def create_app(options: SessionOptions, *, config: Path | None = None, model: str | None = None,
@@ -28,6 +28,6 @@ def create_app(options: SessionOptions, *, config: Path | None = None, model: st
     except LocalmigError as problem:
         error = problem
     chosen = None if no_model or settings is None else (model or os.environ.get("LOCALMIG_MODEL") or settings.default)
-    factory = session_factory or (lambda events: Session.open(options, events))
+    factory = session_factory or (lambda events, cancel: Session.open(options, events, cancel))
     name = (root or Path(options.path).resolve()).name
     return LocalmigApp(factory, settings, model=chosen, prompts=prompts, project=name, startup_error=error, theme=theme)

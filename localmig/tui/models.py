@@ -5,6 +5,7 @@ Asking Ollama is blocking (HTTP): call :func:`profile_states` from a thread. One
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -12,6 +13,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from ..config import Settings
 from ..llm import ProfileState
 from ..llm import profile_states as core_profile_states
+from .messages import ModelChosen
 
 OFF = "off"  # the choice "no model": the deterministic engine only
 
@@ -22,25 +24,26 @@ def profile_states(settings: Settings | None) -> list[ProfileState]:
 
 
 class ModelCommands(Provider):
-    """Command palette: "Switch model: NAME" for every profile, with its pulled / missing state."""
+    """Command palette: "Switch model: NAME" for every profile, with its pulled / missing state
+    (the choice goes to the app as a :class:`~localmig.tui.messages.ModelChosen` message)."""
 
     async def startup(self) -> None:
-        import asyncio
-
-        settings = getattr(self.app, "settings", None)
+        settings = getattr(self.app, "settings", None)  # the app's models.yaml settings, if any
         self.states = await asyncio.to_thread(profile_states, settings)
 
     def _commands(self) -> list[tuple[str, ProfileState]]:
         return [(f"Switch model: {s.name}", s) for s in self.states]
 
+    def _choose(self, name: str) -> None:
+        self.app.post_message(ModelChosen(name))
+
     async def discover(self) -> Hits:
         for title, state in self._commands():
-            yield DiscoveryHit(title, partial(self.app.set_model, state.name), help=state.describe())  # type: ignore[attr-defined]
+            yield DiscoveryHit(title, partial(self._choose, state.name), help=state.describe())
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for title, state in self._commands():
             score = matcher.match(title)
             if score > 0:
-                yield Hit(score, matcher.highlight(title), partial(self.app.set_model, state.name),  # type: ignore[attr-defined]
-                          help=state.describe())
+                yield Hit(score, matcher.highlight(title), partial(self._choose, state.name), help=state.describe())

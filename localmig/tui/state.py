@@ -1,7 +1,7 @@
 """What the app knows between screens: generated items, the reviewer's edits and decisions.
 
 Plain Python (no widgets), so both screens read the same facts and tests can check them.
-Nothing here writes a file: accepting goes through :mod:`localmig.tui.runner`.
+Nothing here writes a file: accepting goes through :mod:`localmig.tui.writer`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ..items import ReviewItem, WriteResult
-from ..verify import TestOutcome
+from ..outcomes import TestOutcome
 
 Decision = Literal["accepted", "rejected"]
 
@@ -33,6 +33,8 @@ class Entry:
     tested_text: str = ""
     decision: Decision | None = None
     written: list[WriteResult] = field(default_factory=list)
+    writing: bool = False  # an accept is being written: no second one
+    migration_changed: bool = False  # the project was loaded again and this revision's file differs
 
     def __post_init__(self) -> None:
         self.text = self.text or self.item.module
@@ -72,6 +74,32 @@ class Entry:
             parts.append(f"{len(self.item.dropped)} left out")
         return ", ".join(parts)
 
+    def engines(self) -> str:
+        """Who wrote the tests kept (after the decision), and why no model test is among them."""
+        kept = self.item.engines()
+        if kept["model"]:
+            return f"{kept['model']} by the model + {kept['deterministic']} deterministic"
+        if self.item.conversation is None:
+            return "deterministic only"
+        if self.item.model_error:
+            return "deterministic only (the model gave no usable answer)"
+        return "deterministic only (the model's tests were left out)"
+
+    def words(self) -> str:
+        """Everything the list's filter may match for this entry: verdicts and the decision."""
+        verdicts = {o.verdict.replace("_", " ") for o in self.outcomes} | {o.verdict for o in self.outcomes}
+        if self.item.dropped:
+            verdicts |= {"left out", "dropped"}
+        return " ".join(sorted(verdicts) + [self.decision or "to review", "generated"])
+
+
+@dataclass
+class Problem:
+    """Why a revision got nothing in this session: the message and hint in full."""
+
+    message: str
+    hint: str | None = None
+
 
 @dataclass
 class ReviewState:
@@ -80,12 +108,14 @@ class ReviewState:
     entries: dict[str, Entry] = field(default_factory=dict)
     progress: dict[str, str] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
+    problems: dict[str, Problem] = field(default_factory=dict)
 
     def add(self, item: ReviewItem) -> Entry:
         entry = Entry(item)
         self.entries[item.revision.id] = entry
         self.progress.pop(item.revision.id, None)
         self.notes.pop(item.revision.id, None)
+        self.problems.pop(item.revision.id, None)
         return entry
 
     def ordered(self, history: list[str]) -> list[str]:
@@ -102,6 +132,8 @@ class ReviewState:
         entry = self.entries.get(revision)
         if entry is None:
             return self.notes.get(revision, "")
+        if entry.writing:
+            return "writing…"
         if entry.decision:
             return entry.decision
         return "to review: " + entry.short()

@@ -189,7 +189,7 @@ def test_sys_exit_in_an_upgrade_is_a_finding_not_localmig_exiting(linear, guard)
     kept = guard(linear)
     outcome = invoke("scan", linear)
     assert_fault(outcome, ExitCode.OK, "upgrade_failed 11ea02e8f1a4", "the migration called sys.exit(1)",
-                 "11ea02e8f1a4_add_authors_email.py:24", f"not_applied {LINEAR[2]}")
+                 "11ea02e8f1a4_add_authors_email.py:24", f"not applied: {LINEAR[2]}")
     kept.unchanged()
 
 

@@ -13,10 +13,14 @@ from localmig.pipeline import SessionOptions
 from localmig.tui import LocalmigApp, create_app
 from tests.ollama_servers import ScriptedOllama
 
+from .slow_ollama import SlowOllama
+
 SIZE = (140, 45)
+SMALL = (80, 24)
 CODELLAMA, QWEN = "codellama:7b-instruct", "qwen2.5-coder:7b"
 # The demo's first three revisions: customers, products, orders
 FIRST_THREE = ["d1a001e4c7b2", "d1a0023f9a61", "d1a0037b2d48"]
+BROKEN = "d1a0094d7b13"  # the demo's revision with a broken downgrade (row 8 of the list)
 
 
 def model_answer(name: str = "test_upgrade_keeps_a_schema") -> str:
@@ -26,9 +30,27 @@ def model_answer(name: str = "test_upgrade_keeps_a_schema") -> str:
         {"name": name, "aspect": "upgrade", "docstring": "The upgrade leaves a schema behind.", "body": body}]})
 
 
+@pytest.fixture(autouse=True)
+def quick_decisions(request, monkeypatch):
+    """Decision keys act at once in the flow tests; the tests of the guard against repeated keys
+    (those that use the ``clock`` fixture) keep its real timing."""
+    if "clock" not in request.fixturenames:
+        from localmig.tui.screens import review
+
+        monkeypatch.setattr(review, "SETTLE", 0.0)
+        monkeypatch.setattr(review, "REPEAT", 0.0)
+
+
 @pytest.fixture
 def server():
     with ScriptedOllama(models=[CODELLAMA, QWEN]) as scripted:
+        yield scripted
+
+
+@pytest.fixture
+def slow_server():
+    """A scripted server whose answers come slowly and which notices a closed connection."""
+    with SlowOllama(models=[CODELLAMA, QWEN]) as scripted:
         yield scripted
 
 
@@ -88,23 +110,23 @@ async def wait_until(pilot, predicate, what: str, timeout: float = 60.0) -> None
 
 
 async def loaded(pilot) -> None:
-    await wait_until(pilot, lambda: pilot.app.session is not None, "the project to load")
+    await wait_until(pilot, lambda: pilot.app.state.facts is not None, "the project to load")
 
 
 def idle(app) -> bool:
-    return not app.generating and not app.review.progress
+    return not app.state.work.queue and not app.state.review.progress
 
 
 async def generated(pilot, count: int | None = None) -> None:
     """Wait until the generation queue is worked off (and ``count`` entries exist, if given)."""
     app = pilot.app
-    await wait_until(pilot, lambda: idle(app) and (count is None or len(app.review.entries) >= count), "generation")
+    await wait_until(pilot, lambda: idle(app) and (count is None or len(app.state.review.entries) >= count), "generation")
 
 
 async def select(pilot, revisions: list[str]) -> None:
     """Select revisions in the list with the keyboard: move the cursor, press space."""
     table = pilot.app.screen.query_one("#revisions")
-    order = [r.id for r in pilot.app.session.revisions]
+    order = [r.id for r in pilot.app.state.facts.revisions]
     for revision in revisions:
         target = order.index(revision)
         while table.cursor_row != target:
@@ -115,3 +137,15 @@ async def select(pilot, revisions: list[str]) -> None:
 async def type_text(pilot, text: str) -> None:
     names = {" ": "space", "_": "underscore", ".": "full_stop", "#": "number_sign", "'": "apostrophe", ",": "comma"}
     await pilot.press(*[names.get(c, c) for c in text])
+
+
+def rendered(app) -> str:
+    """The screen as text, line by line (what a person sees, without colours)."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def footer_keys(app) -> list[str]:
+    """The footer's keys in the order shown."""
+    from textual.widgets._footer import FooterKey
+
+    return [key.description or key.key_display for key in app.screen.query(FooterKey)]

@@ -45,13 +45,28 @@ async def test_an_unusable_project_shows_the_cli_error_and_the_app_stays_usable(
         assert scratch_free(app.screen.hint) == scratch_free(expected.hint)
         await pilot.press("escape")
         assert isinstance(app.screen, SelectScreen)
-        assert "error: " + scratch_free(str(expected)) in scratch_free(app.load_message) and "ctrl+r" in app.load_message
-        await pilot.press("g", "r", "a", "space")  # nothing to act on: said so, no crash
-        assert any("not loaded yet" in m for _, _, m in notes)
+        assert "error: " + scratch_free(str(expected)) in scratch_free(app.state.load.message) and "ctrl+r" in app.state.load.message
+        notes.clear()
+        await pilot.press("g", "r", "a", "space")  # nothing to act on: each says the same, no crash
+        said = {m for _, _, m in notes}
+        assert said == {app.state.no_project()} and "fix it, then ctrl+r" in app.state.no_project()
         await pilot.press("ctrl+r")  # reload: the same error again, still no crash
         await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal), "the error again")
-        await pilot.press("enter")
-        assert app.is_running
+        await pilot.press("h")  # the messages so far, in full, with the hint
+        history = "\n".join(n.message for n in app.state.history)
+        assert scratch_free(str(expected)) in scratch_free(history) and (expected.hint or "") in history
+        await pilot.press("escape", "enter", "q")
+        await wait_until(pilot, lambda: not app.is_running, "the app to exit")
+    assert app.return_code == expected.exit_code  # as `localmig scan` exits for this project
+
+
+async def test_a_missing_path_exits_3_like_scan(tmp_path, make_app):
+    app = make_app(tmp_path / "no-such-folder", no_model=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal), "the error")
+        await pilot.press("enter", "q")
+        await wait_until(pilot, lambda: not app.is_running, "the app to exit")
+    assert app.return_code == 3
 
 
 async def test_missing_model_is_a_warning_and_deterministic_tests_still_come(demo, make_app, notes, server):
@@ -63,7 +78,7 @@ async def test_missing_model_is_a_warning_and_deterministic_tests_still_come(dem
         warning = next(m for s, _, m in notes if s == "warning" and "model layer skipped" in m)
         assert "does not have the model absent:1b" in warning and "hint: run `ollama pull absent:1b`" in warning
         assert not server.chat_requests()
-        assert app.review.entries[FIRST_THREE[0]].item.plan.tests
+        assert app.state.review.entries[FIRST_THREE[0]].item.plan.tests
 
 
 async def test_a_refused_remote_host_is_an_error_and_generation_goes_on(demo, make_app, notes):
@@ -74,7 +89,7 @@ async def test_a_refused_remote_host_is_an_error_and_generation_goes_on(demo, ma
         await generated(pilot, 1)
         error = next(m for s, t, m in notes if s == "error" and t == "model layer skipped")
         assert "refusing to send schema context to http://192.0.2.10:11434" in error and "allow_remote" in error
-        assert app.review.entries[FIRST_THREE[0]].item.plan.tests
+        assert app.state.review.entries[FIRST_THREE[0]].item.plan.tests
 
 
 async def test_accepting_over_a_hand_edited_file_shows_the_diff_and_asks(demo, make_app):
@@ -83,8 +98,8 @@ async def test_accepting_over_a_hand_edited_file_shows_the_diff_and_asks(demo, m
         await loaded(pilot)
         await pilot.press("g")
         await generated(pilot, 1)
-        entry = app.review.entries[FIRST_THREE[0]]
-        target = app.session.target(entry.item.revision)
+        entry = app.state.review.entries[FIRST_THREE[0]]
+        target = app.state.facts.target(entry.item.revision)
         target.parent.mkdir(parents=True)
         target.write_text("def test_mine(migrations):\n    assert True\n", encoding="utf-8")
         await pilot.press("r", "a")
@@ -104,9 +119,10 @@ async def test_accepting_over_a_hand_edited_file_shows_the_diff_and_asks(demo, m
 async def test_esc_cancels_the_capture(demo, notes):
     started = threading.Event()
 
-    def slow_capture(events):  # a fake session factory: a capture that only ends when cancelled
+    def slow_capture(events, cancel):  # a fake session factory: a capture that only ends when cancelled
         started.set()
         for done in range(1, 400):
+            cancel.check()
             events(CaptureProgress(phase="upgrade", revision=f"r{done}", done=done, total=400))
             time.sleep(0.02)
         raise AssertionError("the capture was not cancelled")
@@ -115,13 +131,15 @@ async def test_esc_cancels_the_capture(demo, notes):
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, started.is_set, "the capture to start")
         await pilot.press("escape")
-        await wait_until(pilot, lambda: not app.loading, "the capture to stop")
-        assert app.session is None and "cancelled" in app.load_message
+        await wait_until(pilot, lambda: not app.state.load.loading, "the capture to stop")
+        assert app.state.facts is None and "cancelled" in app.state.load.message
         assert isinstance(app.screen, SelectScreen) and app.is_running
+        await pilot.press("q")
+    assert app.return_code == 0  # cancelled, not failed
 
 
 async def test_a_bug_is_reported_as_an_internal_error_not_a_crash(demo):
-    def broken(events):
+    def broken(events, cancel):
         raise RuntimeError("boom")
 
     app = create_app(SessionOptions(path=demo), no_model=True, session_factory=broken)

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from localmig.render import read_header
 from localmig.tui.screens.modals import HintModal
 from localmig.tui.screens.review import ReviewScreen
 from localmig.tui.screens.select import SelectScreen
@@ -35,18 +36,18 @@ async def test_select_generate_review_and_accept_three_revisions(demo, make_app,
         expected = {}
         for revision in FIRST_THREE:
             assert app.screen.revision == revision
-            expected[revision] = app.review.entries[revision].item.module
+            expected[revision] = app.state.review.entries[revision].item.module
             await pilot.press("a")
-            await wait_until(pilot, lambda r=revision: app.review.entries[r].decision == "accepted", f"{revision} written")
+            await wait_until(pilot, lambda r=revision: app.state.review.entries[r].decision == "accepted", f"{revision} written")
         await wait_until(pilot, lambda: isinstance(app.screen, SelectScreen), "the list after the last review")
         for index, revision in enumerate(FIRST_THREE):
-            entry = app.review.entries[revision]
+            entry = app.state.review.entries[revision]
             written = (suite(demo) / entry.item.filename).read_text(encoding="utf-8")
             assert written == expected[revision]
             assert written.startswith("# localmig: ") and f"def test_upgrade_keeps_a_schema_{index}(migrations):" in written
-            assert app.statuses[revision] == "current"
+            assert app.state.statuses[revision] == "current"
         assert (suite(demo) / "conftest.py").exists()
-        assert not app.review.undecided()
+        assert not app.state.review.undecided()
 
 
 async def test_reject_writes_nothing(demo, make_app):
@@ -59,7 +60,7 @@ async def test_reject_writes_nothing(demo, make_app):
         assert isinstance(app.screen, ReviewScreen)
         await pilot.press("x")
         await wait_until(pilot, lambda: isinstance(app.screen, SelectScreen), "the list")
-        assert app.review.entries[FIRST_THREE[0]].decision == "rejected"
+        assert app.state.review.entries[FIRST_THREE[0]].decision == "rejected"
         assert not suite(demo).exists()
         await pilot.press("q")  # every item is decided: quits without asking
         await wait_until(pilot, lambda: app.return_code is not None or not app.is_running, "exit")
@@ -81,7 +82,7 @@ async def test_regenerate_with_a_hint_reaches_the_server(demo, make_app, server)
         await generated(pilot)
         sent = server.chat_requests()[-1].json
         assert "check the customers email" in sent["messages"][-1]["content"]
-        entry = app.review.entries[FIRST_THREE[0]]
+        entry = app.state.review.entries[FIRST_THREE[0]]
         assert entry.item.hint == "check the customers email"
         assert "test_upgrade_keeps_customers_after_the_hint" in app.screen.query_one("#module").text
         await pilot.press("3")  # the tab with exactly what was sent
@@ -98,23 +99,26 @@ async def test_edit_rerun_then_accept_writes_the_edited_text(demo, make_app):
         await loaded(pilot)
         await pilot.press("g")
         await generated(pilot, 1)
-        await pilot.press("r", "e")
+        await pilot.press("r")
         editor = app.screen.query_one("#module")
-        assert editor.has_focus
+        assert editor.read_only  # until e
+        await pilot.press("e")
+        assert editor.has_focus and not editor.read_only
         await pilot.press(*["pagedown"] * 8, "end", "enter")
         await type_text(pilot, "# reviewed by a person")
-        await pilot.press("escape")  # leaves the editor; the letter keys act again
-        assert not editor.has_focus
-        entry = app.review.entries[FIRST_THREE[0]]
+        await pilot.press("escape")  # stops editing; the letter keys act again
+        assert editor.read_only
+        entry = app.state.review.entries[FIRST_THREE[0]]
         assert entry.edited and entry.text.rstrip().endswith("# reviewed by a person")
         await pilot.press("t")
-        await wait_until(pilot, lambda: not entry.untested_edits and not app.review.progress, "the re-run")
+        await wait_until(pilot, lambda: not entry.untested_edits and not app.state.review.progress, "the re-run")
         assert entry.count("passed") == len(entry.outcomes) > 0
         await pilot.press("e", "ctrl+s")  # accept from inside the editor
         await wait_until(pilot, lambda: entry.decision == "accepted", "the write")
         written = (suite(demo) / entry.item.filename).read_text(encoding="utf-8")
-        assert written == entry.text
-        assert app.statuses[FIRST_THREE[0]] == "hand_edited"
+        assert read_header(written)[1] == read_header(entry.text)[1]  # the edited body, its header rewritten
+        assert read_header(written)[0].edited_in_review is True
+        assert app.state.statuses[FIRST_THREE[0]] == "current"
 
 
 async def test_switching_model_changes_the_model_the_server_sees(demo, make_app, server):
@@ -155,7 +159,7 @@ async def test_server_down_shows_the_error_and_the_app_stays_usable(demo, make_a
         assert warning and f"Ollama is not reachable at {server.host}" in warning[0]
         assert "hint: start it with `ollama serve`" in warning[0]
         await pilot.press("r", "a")  # deterministic tests are still reviewed and written
-        entry = app.review.entries[FIRST_THREE[0]]
+        entry = app.state.review.entries[FIRST_THREE[0]]
         await wait_until(pilot, lambda: entry.decision == "accepted", "the write")
         assert (suite(demo) / entry.item.filename).exists()
         assert app.is_running
@@ -188,8 +192,8 @@ async def test_esc_cancels_the_running_revision_and_keeps_finished_ones(demo, ma
         await wait_until(pilot, lambda: len(server.chat_requests()) == 2, "the second request")
         await pilot.press("escape")
         await generated(pilot)
-        assert list(app.review.entries) == [FIRST_THREE[0]]
-        assert app.review.label(FIRST_THREE[1]) == "cancelled" and app.review.label(FIRST_THREE[2]) == "cancelled"
+        assert list(app.state.review.entries) == [FIRST_THREE[0]]
+        assert app.state.review.label(FIRST_THREE[1]) == "cancelled" and app.state.review.label(FIRST_THREE[2]) == "cancelled"
         assert len(server.chat_requests()) == 2
         await pilot.press("r", "a")  # what finished is still there to accept
-        await wait_until(pilot, lambda: app.review.entries[FIRST_THREE[0]].decision == "accepted", "the write")
+        await wait_until(pilot, lambda: app.state.review.entries[FIRST_THREE[0]].decision == "accepted", "the write")

@@ -13,8 +13,9 @@ from localmig.cli import cli
 from localmig.tui import LocalmigApp
 from localmig.tui.bindings import KEYS, check_keymap, markdown_table
 from localmig.tui.screens.help import HelpScreen
+from localmig.tui.screens.modals import Confirm
 from localmig.tui.screens.review import ReviewScreen
-from localmig.tui.screens.select import SelectScreen
+from localmig.tui.screens.select import FilterInput, SelectScreen
 
 from .conftest import FIRST_THREE, SIZE, generated, loaded, wait_until
 
@@ -24,7 +25,8 @@ TCSS = Path(__file__).resolve().parents[2] / "localmig" / "tui" / "app.tcss"
 def test_every_binding_has_a_unique_id_and_an_action_to_run():
     ids = [key.id for key in KEYS]
     assert len(ids) == len(set(ids))
-    owners = {"app": LocalmigApp, "list": SelectScreen, "review": ReviewScreen, "editing": ReviewScreen}
+    owners = {"app": LocalmigApp, "list": SelectScreen, "filter": FilterInput, "review": ReviewScreen,
+              "editing": ReviewScreen, "confirm": Confirm}
     for key in KEYS:
         owner = owners.get(key.scope)
         if owner is not None:
@@ -50,22 +52,21 @@ async def test_remapped_keys_work_and_the_help_lists_them(demo, make_app, notes)
         assert any(s == "warning" and "nonsense.id" in m for s, _, m in notes)
         await pilot.press("g")  # no longer bound
         await pilot.pause(0.2)
-        assert not app.generating and not app.review.entries
+        assert not app.state.work.queue and not app.state.review.entries
         await pilot.press("f5")
         await generated(pilot, 1)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        table = app.screen.query_one("#help-keys")
-        rows = {table.get_row_at(i)[3]: str(table.get_row_at(i)[1]) for i in range(table.row_count)}
+        rows = {binding: key for _, key, _, binding in app.screen.rows}
         assert rows["review.accept"] == "f6" and rows["list.generate"] == "f5" and rows["review.reject"] == "x"
         assert set(rows) == {key.id for key in KEYS}
         await pilot.press("escape", "r")
         assert isinstance(app.screen, ReviewScreen)
         await pilot.press("a")  # the old key does nothing now
         await pilot.pause(0.3)
-        assert app.review.entries[FIRST_THREE[0]].decision is None
+        assert app.state.review.entries[FIRST_THREE[0]].decision is None
         await pilot.press("f6")
-        await wait_until(pilot, lambda: app.review.entries[FIRST_THREE[0]].decision == "accepted", "the write")
+        await wait_until(pilot, lambda: app.state.review.entries[FIRST_THREE[0]].decision == "accepted", "the write")
 
 
 @pytest.mark.asyncio
@@ -80,7 +81,7 @@ async def test_open_in_editor_edits_a_copy_and_brings_the_text_back(demo, make_a
         await pilot.press("g")
         await generated(pilot, 1)
         await pilot.press("r", "o")
-        entry = app.review.entries[FIRST_THREE[0]]
+        entry = app.state.review.entries[FIRST_THREE[0]]
         assert entry.text.endswith("# edited in the editor\n") and entry.untested_edits
         assert app.screen.query_one("#module").text == entry.text
         assert not (demo / "tests").exists()  # nothing written until accept

@@ -1,12 +1,18 @@
-"""The help screen: every key, its binding id (to remap it in models.yaml), and where the settings are."""
+"""The help screen: every key, its binding id (to remap it in models.yaml), and where the settings are.
+
+The keys are a Rich table in a scrolling pane, so long explanations wrap at any width.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Label, Static
+from textual.widgets import Label, Static
 
 from ..bindings import KEYS, SCOPES, effective_key, shown_key
 
@@ -17,26 +23,35 @@ INTRO = (
 )
 
 
+def key_rows(keymap: dict[str, str]) -> list[tuple[str, str, str, str]]:
+    """(where, key, what it does, binding id) for every binding, with the user's remapping."""
+    return [(SCOPES[k.scope], shown_key(effective_key(k, keymap)), k.explained, k.id) for k in KEYS]
+
+
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [("escape,q,question_mark,f1", "close", "Close")]
 
+    def __init__(self, keymap: dict[str, str], settings_source: Path | None) -> None:
+        super().__init__()
+        self.rows = key_rows(keymap)
+        self.source = settings_source
+
     def compose(self) -> ComposeResult:
-        keymap = getattr(self.app, "keymap", {})
-        settings = getattr(self.app, "settings", None)
-        source = getattr(settings, "source", None)
+        self.table = table = Table(expand=True, show_edge=False, pad_edge=False, row_styles=["", "dim"])
+        table.add_column("where", ratio=2, overflow="fold")
+        table.add_column("key", ratio=1, min_width=6, overflow="fold")
+        table.add_column("what it does", ratio=5)
+        table.add_column("binding id", ratio=2, overflow="fold")
+        for row in self.rows:
+            table.add_row(*(Text(cell) for cell in row))
         with Vertical(classes="dialog wide", id="help"):
             yield Label("localmig — keys", classes="dialog-title")
             yield Static(INTRO)
-            table: DataTable = DataTable(id="help-keys", cursor_type="row", zebra_stripes=True)
-            table.add_columns("where", "key", "does", "binding id")
-            for key in KEYS:
-                table.add_row(SCOPES[key.scope], Text(shown_key(effective_key(key, keymap))), Text(key.explained), key.id)
-            yield table
-            yield Static(Text(
-                "Remap a key in models.yaml: `keys: {review.accept: ctrl+a}`"
-                + (f" (settings in use: {source})" if source else "")
-            ))
-            yield Label("esc: close", classes="dialog-question")
+            with VerticalScroll(id="help-keys"):
+                yield Static(table)
+            yield Static(Text("Remap a key in models.yaml: `keys: {review.accept: ctrl+a}`"
+                              + (f" (settings in use: {self.source})" if self.source else "")))
+            yield Static("esc: close · up / down / page keys scroll", classes="dialog-question")
 
     def on_mount(self) -> None:
         self.query_one("#help-keys").focus()

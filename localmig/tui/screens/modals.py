@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from ...config import Settings
 from ..bindings import bindings
 from ..models import OFF, ProfileState, profile_states
 
@@ -29,8 +30,9 @@ class HintModal(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(f"Regenerate the tests of {self.revision}", classes="dialog-title")
-            yield Label("A hint for the model (optional), added to the prompt. Enter regenerates, Esc cancels.")
+            yield Static("A hint for the model (optional), added to the prompt.")
             yield Input(value=self.hint, placeholder="e.g. also check that existing orders keep their status", id="hint")
+            yield Static("enter: regenerate · esc: cancel", classes="dialog-question")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value.strip())
@@ -52,7 +54,7 @@ class Confirm(ModalScreen[bool]):
         with Vertical(classes="dialog wide" if self.detail else "dialog"):
             yield Label(self.title_text, classes="dialog-title")
             yield Static(self.body)
-            yield Label(self.question, classes="dialog-question")
+            yield Static(self.question, classes="dialog-question")
             if self.detail is not None:
                 with VerticalScroll(id="diff"):
                     yield Static(self.detail)
@@ -107,7 +109,7 @@ class ErrorModal(ModalScreen[None]):
             yield Static(Text(f"error: {self.message}"))
             if self.hint:
                 yield Static(Text(f"hint: {self.hint}"), classes="hint")
-            yield Label("enter / esc: close", classes="dialog-question")
+            yield Static("enter / esc: close · h: every message so far", classes="dialog-question")
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -118,8 +120,9 @@ class ModelPicker(ModalScreen[str | None]):
 
     BINDINGS = [("escape", "cancel", "Cancel")]
 
-    def __init__(self, current: str | None) -> None:
+    def __init__(self, settings: Settings | None, current: str | None) -> None:
         super().__init__()
+        self.settings = settings
         self.current = current or OFF
 
     def compose(self) -> ComposeResult:
@@ -127,7 +130,7 @@ class ModelPicker(ModalScreen[str | None]):
             yield Label("Switch model (applies to the next generation)", classes="dialog-title")
             yield OptionList(Option("asking Ollama which models it has…", disabled=True), id="models")
             yield Static("", id="models-note")
-            yield Label("enter: use it · esc: keep the current one", classes="dialog-question")
+            yield Static("enter: use it · esc: keep the current one", classes="dialog-question")
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
@@ -136,7 +139,7 @@ class ModelPicker(ModalScreen[str | None]):
     @work(thread=True, exclusive=True, exit_on_error=False)
     def load_states(self) -> None:
         try:
-            states = profile_states(getattr(self.app, "settings", None))
+            states = profile_states(self.settings)
         except Exception as error:  # never a crash: show what went wrong in the list
             states = [ProfileState(OFF, "", "off", str(error))]
         self.app.call_from_thread(self.show_states, states)

@@ -4,40 +4,65 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input
+from textual.widgets import DataTable, Header, Input
 
+from .. import messages as m
 from ..bindings import bindings
+from ..shared import AppState
 from ..widgets.activity import ActivityPanel
 from ..widgets.detail import DetailPane
+from ..widgets.footer import KeysFooter
 from ..widgets.revision_table import RevisionTable, Row
 
+BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+HEIGHTS = [(0, "-short"), (32, "-tall")]
 
-class SelectScreen(Screen):
+
+class FilterInput(Input):
+    """The filter box: esc empties it and goes back to the list."""
+
+    BINDINGS = bindings("filter")
+
+    class Done(Message):
+        """The reviewer left the filter box (enter keeps the text, esc empties it)."""
+
+    def action_clear(self) -> None:
+        self.value = ""
+        self.post_message(self.Done())
+
+
+class SelectScreen(Screen[None]):
     """Pick revisions (space, a), generate (g), review (r / enter)."""
 
     BINDINGS = bindings("list")
+    HORIZONTAL_BREAKPOINTS = BREAKPOINTS
+    VERTICAL_BREAKPOINTS = HEIGHTS
 
-    def __init__(self) -> None:
+    def __init__(self, state: AppState) -> None:
         super().__init__()
+        self.state = state
         self.selected: set[str] = set()
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="top"):
-            yield Input(placeholder="filter: id, message, test status (none, stale…), head, merge, finding…", id="filter")
+            yield FilterInput(placeholder="filter: id, message, none/stale/current, head, merge, a finding kind, failed…",
+                              id="filter")
             yield RevisionTable(id="revisions")
         with Horizontal(id="bottom"):
             yield DetailPane(id="detail")
-            yield ActivityPanel(id="activity")
-        yield Footer()
+            yield ActivityPanel(self.state, id="activity")
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#revisions").border_title = "migrations"
         self.query_one("#detail").border_title = "details"
-        self.app.changed.subscribe(self, self.on_changed)  # type: ignore[attr-defined]
+        self.query_one("#filter").display = False
+        self.state.changed.subscribe(self, self.on_changed)
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.refresh_rows())
-        self.query_one(RevisionTable).focus()
+        self.table.focus()
         self.refresh_rows()
 
     # ---- what to show
@@ -46,91 +71,124 @@ class SelectScreen(Screen):
     def table(self) -> RevisionTable:
         return self.query_one(RevisionTable)
 
+    @property
+    def filter(self) -> FilterInput:
+        return self.query_one("#filter", FilterInput)
+
     def rows(self) -> list[Row]:
-        app = self.app
-        session = app.session  # type: ignore[attr-defined]
-        if session is None:
+        facts, review = self.state.facts, self.state.review
+        if facts is None:
             return []
-        return [Row(r, app.statuses.get(r.id, "missing"), len(session.findings_for(r.id)),  # type: ignore[attr-defined]
-                    app.review.label(r.id), r.id in self.selected) for r in session.revisions]  # type: ignore[attr-defined]
+        rows = []
+        for r in facts.revisions:
+            entry = review.entries.get(r.id)
+            rows.append(Row(r, self.state.statuses.get(r.id, "missing"), facts.findings_for(r.id), review.label(r.id),
+                            r.id in self.selected, entry.words() if entry else ""))
+        return rows
 
     def shown_rows(self) -> list[Row]:
-        words = self.query_one("#filter", Input).value.lower().split()
+        words = self.filter.value.lower().split()
         return [row for row in self.rows() if all(word in row.text() for word in words)]
 
     def refresh_rows(self) -> None:
         self.table.show(self.shown_rows())
-        self.query_one("#revisions").border_subtitle = self.counts()
+        self.show_counts()
         self.refresh_detail()
 
     def on_changed(self, revision: str) -> None:
         if not revision:
             self.refresh_rows()
             return
-        for row in self.rows():
-            if row.revision.id == revision:
-                self.table.update(row)
+        shown = {row.revision.id: row for row in self.shown_rows()}
+        if (revision in shown) != (revision in self.table.rows):  # it enters or leaves the filter
+            self.refresh_rows()
+            return
+        if revision in shown:
+            self.table.update(shown[revision])
         if revision == self.table.current_revision:
             self.refresh_detail()
-        self.query_one("#revisions").border_subtitle = self.counts()
+        self.show_counts()
 
-    def counts(self) -> str:
-        session = self.app.session  # type: ignore[attr-defined]
-        if session is None:
-            return ""
-        shown = self.table.row_count
-        total = len(session.revisions)
+    def show_counts(self) -> None:
+        facts = self.state.facts
+        if facts is None:
+            self.table.border_subtitle = ""
+            return
+        shown, total = self.table.row_count, len(facts.revisions)
         parts = [f"{shown} of {total} shown" if shown != total else f"{total} revisions"]
+        if self.filter.value.strip():
+            parts.append(f"filter: {self.filter.value.strip()}")
         if self.selected:
             parts.append(f"{len(self.selected)} selected")
-        return " · ".join(parts)
+        self.table.border_subtitle = " · ".join(parts)
 
     def refresh_detail(self) -> None:
-        app = self.app
         pane = self.query_one(DetailPane)
-        if app.session is None:  # type: ignore[attr-defined]
-            pane.say(app.load_message)  # type: ignore[attr-defined]
+        facts = self.state.facts
+        if facts is None:
+            pane.say(self.state.load.message)
             return
         revision = self.table.current_revision
         if revision is None:
-            pane.say("no revision matches the filter")
+            pane.say("no revision matches the filter (esc in the filter box empties it)")
             return
-        pane.show(app.session, revision, app.statuses.get(revision, "missing"),  # type: ignore[attr-defined]
-                  app.review.entries.get(revision), app.review.progress.get(revision, ""))  # type: ignore[attr-defined]
+        review = self.state.review
+        pane.show(facts, revision, self.state.statuses.get(revision, "missing"), review.entries.get(revision),
+                  review.progress.get(revision, ""), review.problems.get(revision))
+
+    def focus_revision(self, revision: str) -> None:
+        """Put the cursor on ``revision`` (after the review, on the one the reviewer saw last)."""
+        if revision in self.table.rows:
+            self.table.move_cursor(row=self.table.get_row_index(revision), animate=False)
+        self.table.focus()
 
     def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
         self.refresh_detail()
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_data_table_row_selected(self, _event: DataTable.RowSelected) -> None:
         self.action_review()
 
     def on_input_changed(self, _event: Input.Changed) -> None:
         self.refresh_rows()
 
     def on_input_submitted(self, _event: Input.Submitted) -> None:
+        self.leave_filter()
+
+    def on_filter_input_done(self, _event: FilterInput.Done) -> None:
+        self.leave_filter()
+
+    def leave_filter(self) -> None:
+        self.filter.display = bool(self.filter.value.strip())
         self.table.focus()
+        self.refresh_rows()
 
     # ---- actions
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel":
-            return bool(self.app.generating or self.app.loading or self.query_one("#filter", Input).has_focus)  # type: ignore[attr-defined]
+            return bool(self.state.work.queue or self.state.load.loading)
+        return True
+
+    def loaded(self) -> bool:
+        if self.state.facts is None:
+            self.notify(self.state.no_project(), severity="warning")
+            return False
         return True
 
     def action_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
+        self.filter.display = True
+        self.filter.focus()
 
-    def action_toggle(self) -> None:
+    def action_toggle_selection(self) -> None:
         revision = self.table.current_revision
-        if revision is None:
+        if not self.loaded() or revision is None:
             return
         self.selected ^= {revision}
         self.on_changed(revision)
         self.table.action_cursor_down()
 
     def action_select_missing(self) -> None:
-        if self.app.session is None:  # type: ignore[attr-defined]
-            self.notify("the project is not loaded yet", severity="warning")
+        if not self.loaded():
             return
         rows = [row for row in self.shown_rows() if row.status == "missing"]
         if not rows:
@@ -145,26 +203,21 @@ class SelectScreen(Screen):
         self.refresh_rows()
 
     def action_generate(self) -> None:
-        session = self.app.session  # type: ignore[attr-defined]
-        if session is None:
-            self.notify("the project is not loaded yet", severity="warning")
+        if not self.loaded() or self.state.facts is None:
             return
-        chosen = [r for r in session.revisions if r.id in self.selected]
+        chosen = [r.id for r in self.state.facts.revisions if r.id in self.selected]
         if not chosen and self.table.current_revision:
-            chosen = [session.project.by_id[self.table.current_revision]]
-        if not chosen:
-            return
-        self.selected.clear()
-        self.app.generate(chosen)  # type: ignore[attr-defined]
+            chosen = [self.table.current_revision]
+        if chosen:
+            self.selected.clear()
+            self.post_message(m.GenerateRequested(chosen))
 
     def action_review(self) -> None:
-        self.app.open_review(self.table.current_revision)  # type: ignore[attr-defined]
+        if self.loaded():
+            self.post_message(m.ReviewRequested(self.table.current_revision))
 
     def action_cancel(self) -> None:
-        if self.query_one("#filter", Input).has_focus:
-            self.table.focus()
-            return
-        self.app.action_cancel()  # type: ignore[attr-defined]
+        self.post_message(m.CancelRequested())
 
     def action_reload(self) -> None:
-        self.app.reload()  # type: ignore[attr-defined]
+        self.post_message(m.ReloadRequested())

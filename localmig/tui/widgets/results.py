@@ -7,10 +7,10 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import DataTable, TextArea
 
-from ...verify import TestOutcome
+from ...outcomes import TestOutcome
 
 VERDICTS = {"passed": ("passed", "success"), "migration_defect": ("migration defect", "warning"),
-            "test_defect": ("failed", "error"), "left_out": ("left out", "text-muted")}
+            "test_defect": ("failed", "error"), "not_run": ("not run", "error"), "left_out": ("left out", "text-muted")}
 
 
 def verdict_words(outcome: TestOutcome, left_out: bool = False) -> str:
