@@ -21,7 +21,7 @@ from .pipeline import Session
 from .render import CONFTEST, FileHeader, file_status, read_header
 
 ProblemKind = Literal["missing", "stale", "not_generated", "conftest", "failing", "finding", "does_not_compile",
-                      "orphan", "not_collected", "not_run", "nothing_ran"]
+                      "orphan", "not_collected", "not_run", "nothing_ran", "kill_rate"]
 
 
 class Problem(BaseModel):

@@ -16,6 +16,7 @@ import tempfile
 import threading
 import time
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Sequence
 from pathlib import Path
 
 from .capture import Finding
@@ -40,10 +41,12 @@ def run_suite(
     db_url: str | None = None,
     timeout: float = 3600,
     cancel: threading.Event | None = None,
+    extra_args: Sequence[str] = (),
 ) -> VerificationResult:
     """Stage ``files`` (relative path -> text), run pytest on them and classify every test.
 
-    ``expected`` maps each test module's file name to its revision and the tests it must report.
+    ``expected`` maps each test module's file name to its revision and the tests it must report;
+    ``extra_args`` go to pytest after localmig's own (``localmig mutate`` adds its seeding plugin).
     """
     with tempfile.TemporaryDirectory(prefix="localmig-verify-") as folder:
         stage = Path(folder)
@@ -61,6 +64,7 @@ def run_suite(
         ]
         if db_url:
             command += ["--migration-db-url", db_url]
+        command += list(extra_args)
         environment = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
         started = time.perf_counter()
         returncode, output = _run_pytest(command, project_root, environment, timeout, cancel)

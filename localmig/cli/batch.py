@@ -19,7 +19,7 @@ from rich.progress import (
 from rich.table import Table
 
 from ..batch import BatchOptions, BatchReport, now, run_batch
-from ..checks import run_check
+from ..checks import Problem, run_check
 from ..errors import ExitCode
 from ..events import Event, Notice, RevisionProgress
 from ..options import SessionOptions
@@ -139,20 +139,34 @@ def print_summary(report: BatchReport) -> None:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Suite folder (default: <project>/tests/migrations).")
 @click.option("--allow-findings", is_flag=True, help="Tests that fail because of a reported finding do not fail the check.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--min-kill-rate", type=click.FloatRange(0, 1), metavar="RATE",
+              help="Also require the tests to kill at least this share of mutants (localmig mutate; a kept "
+                   "result is used while migrations and tests are unchanged).")
 def check(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, out_dir: Path | None,
-          allow_findings: bool, as_json: bool) -> None:
+          allow_findings: bool, as_json: bool, min_kill_rate: float | None) -> None:
     """CI gate: every revision has a current test file and the suite passes.
 
     Exit codes: 0 clean; 1 problems (missing, stale or failing tests; findings unless
-    --allow-findings); 2 usage or configuration error; 3 not a usable Alembic project.
+    --allow-findings; a kill rate below --min-kill-rate); 2 usage or configuration error;
+    3 not a usable Alembic project.
     """
     options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, out=out_dir)
+    gate = None
     with ProgressView(quiet=as_json) as view, Session.open(options, view) as session:
         result = run_check(session, allow_findings=allow_findings)
+        if min_kill_rate is not None:
+            from ..mutate.gate import kill_rate_gate
+
+            gate = kill_rate_gate(session, min_kill_rate)
+            if not gate.ok:
+                result.problems.append(Problem(kind="kill_rate", message=gate.message))
     if as_json:
         out.print_json(json.dumps({"ok": result.ok, **result.model_dump(mode="json", exclude={"outcomes"}),
-                                   "tests": len(result.outcomes)}))
+                                   "tests": len(result.outcomes),
+                                   **({"kill_rate": gate.model_dump(mode="json")} if gate else {})}))
     else:
+        if gate is not None and gate.ok:
+            out.print(gate.message)
         passed = sum(1 for o in result.outcomes if o.verdict == "passed")
         out.print(f"{result.files} test files, {len(result.outcomes)} tests, {passed} passed")
         for problem in result.problems:

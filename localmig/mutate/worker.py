@@ -1,0 +1,163 @@
+"""One mutant, start to end: its copy of the project, the equivalence check, and the tests.
+
+:func:`run_mutant` takes a :class:`MutantTask` (plain data, so a process pool can send it) and
+returns a :class:`~localmig.mutate.report.MutantResult`. It runs in the main process for
+``--jobs 1`` and in worker processes otherwise (Alembic's ``op`` and ``context`` are
+process-wide, so two mutants never share a process at the same time).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from ..capture.logs import quiet_migrations
+from ..errors import VerifyError
+from ..outcomes import ExpectedModule
+from ..project import ProjectSettings, alembic_config
+from ..verify import run_suite
+from .equivalence import Reference, compare
+from .operators import Mutant
+from .report import MutantResult
+from .scratch import mutant_copy, settings_for_copy
+from .seed import Seed
+
+PLUGIN = "localmig.mutate.plugin"
+# Only pass or fail matters for a mutant: no tracebacks (pytest reads the whole conftest's AST for
+# every frame it shows), no assertion rewriting, none of the end-of-session garbage collections.
+FAST = ["--tb=no", "--assert=plain", "-p", "no:unraisableexception", "-p", "no:threadexception"]
+
+
+class SuiteSelection(BaseModel):
+    """The generated tests a mutant runs: the shared files, and the modules of the revisions concerned."""
+
+    folder: str = Field(description="The suite folder, relative to the project root (how tests are named).")
+    files: dict[str, str] = Field(description="Relative path -> text: conftest.py (and its env) plus the modules.")
+    expected: dict[str, ExpectedModule]
+    passed: list[str] = Field(description="Test ids of these modules that passed on the original.")
+
+
+class MutantTask(BaseModel):
+    mutant: Mutant
+    text: str = Field(description="The mutated revision file.")
+    pristine: str = Field(description="The pristine copy of the project.")
+    work: str = Field(description="A folder for this mutant's files.")
+    settings: ProjectSettings = Field(description="The project's settings (paths under its real root).")
+    seed: str = Field(description="Path of the Seed file.")
+    reference: Reference
+    db_url: str | None = None
+    suite: SuiteSelection | None = None
+    given: list[str] = Field(default_factory=list, description="--tests paths, relative to the project root.")
+    given_passed: list[str] = Field(default_factory=list)
+    timeout: float = 600
+
+
+def _with_diff(task: MutantTask, original: str, **fields: object) -> MutantResult:
+    m = task.mutant
+    return MutantResult(id=m.id, revision=m.revision, file=m.file, function=m.function, operator=m.operator,
+                        line=m.line, description=m.description, diff=m.diff(original), **fields)
+
+
+def run_mutant(task: MutantTask) -> MutantResult:
+    """Copy, check for equivalence, run the tests; the copy is removed afterwards."""
+    started = time.perf_counter()
+    pristine = Path(task.pristine)
+    original_text = (pristine / task.mutant.file).read_text(encoding="utf-8")
+    root = Path(task.work) / "project"
+    try:
+        mutant_copy(pristine, root, task.mutant.file, task.text)
+        seed = Seed.read(task.seed)
+        original = alembic_config(settings_for_copy(task.settings, pristine))
+        mutated = alembic_config(settings_for_copy(task.settings, root))
+        with quiet_migrations():
+            verdict = compare(original, mutated, seed, task.reference, db_url=task.db_url, folder=str(Path(task.work) / "db"))
+        if verdict.equivalent:
+            return _with_diff(task, original_text, status="equivalent", detail=verdict.detail,
+                              seconds=time.perf_counter() - started)
+        ran, killed_by, by_source = [], [], {}
+        if task.suite is not None:
+            outcomes = _generated(task, root)
+            ran += list(outcomes)
+            killed = [t for t in task.suite.passed if outcomes.get(t) in ("failed", "error", "not_run")]
+            killed_by += killed
+            by_source["generated"] = bool(killed)
+        if task.given:
+            outcomes = _given(task.given, root, Path(task.work), task.timeout)
+            ran += list(outcomes)
+            killed = [t for t in task.given_passed if outcomes.get(t, "not_run") in ("failed", "error", "not_run")]
+            killed_by += killed
+            by_source["given"] = bool(killed)
+        return _with_diff(task, original_text, status="killed" if killed_by else "survived", detail=verdict.detail,
+                          killed_by=killed_by, killed_by_source=by_source, tests_ran=ran,
+                          seconds=time.perf_counter() - started)
+    except Exception as error:  # localmig could not run this mutant: reported, never counted
+        return _with_diff(task, original_text, status="error", detail=f"{type(error).__name__}: {error}",
+                          seconds=time.perf_counter() - started)
+    finally:
+        shutil.rmtree(task.work, ignore_errors=True)
+
+
+def _generated(task: MutantTask, root: Path) -> dict[str, str]:
+    """Test id -> outcome of the selected generated modules, run on the mutant from its parent's template."""
+    assert task.suite is not None
+    suite = task.suite
+    started = time.perf_counter()
+    try:
+        result = run_suite(suite.files, suite.expected, project_root=root, findings=[], db_url=task.db_url,
+                           timeout=task.timeout, extra_args=[*FAST, "-p", PLUGIN, "--localmig-mutant-seed", task.seed])
+    except VerifyError:
+        if time.perf_counter() - started >= task.timeout:  # the mutant made the tests hang: they noticed
+            return dict.fromkeys(suite.passed, "error")
+        raise
+    by_file = {module.revision: name for name, module in suite.expected.items()}
+    return {f"{suite.folder}/{by_file[o.revision]}::{o.name}": o.outcome for o in result.outcomes}
+
+
+def _given(paths: list[str], root: Path, work: Path, timeout: float) -> dict[str, str]:
+    """Node id -> outcome of the user's own tests, run as the user runs them, from the copy's root."""
+    return run_given(paths, root, work / "given.xml", timeout)
+
+
+def run_given(paths: list[str], root: Path, report: Path, timeout: float) -> dict[str, str]:
+    """Run ``pytest PATHS`` in ``root`` (the user's plugins and settings apply); node id -> outcome."""
+    command = [sys.executable, "-m", "pytest", *paths, "-q", "-p", "no:cacheprovider", "--tb=no", "--junitxml",
+               str(report), "-o", "junit_family=xunit1"]
+    environment = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    with tempfile.TemporaryFile("w+") as output:
+        try:
+            completed = subprocess.run(command, cwd=root, stdout=output, stderr=subprocess.STDOUT, timeout=timeout,
+                                       env=environment)
+        except subprocess.TimeoutExpired:
+            return {}
+        if not report.exists() or completed.returncode in (3, 4):
+            output.seek(0)
+            tail = "\n".join(output.read().strip().splitlines()[-15:])
+            raise VerifyError(f"pytest could not run {' '.join(paths)} (exit {completed.returncode}):\n{tail}")
+    return junit_outcomes(report)
+
+
+def junit_outcomes(report: Path) -> dict[str, str]:
+    """Node id (``path::name``, classes included) -> passed / failed / error / skipped, from a JUnit XML report."""
+    outcomes = {}
+    for case in ElementTree.parse(report).iter("testcase"):
+        file, name, classname = case.get("file"), case.get("name", ""), case.get("classname", "")
+        if not file:
+            continue
+        module = file.removesuffix(".py").replace("/", ".").replace(os.sep, ".")
+        inner = classname[len(module) + 1 :] if classname.startswith(module + ".") else ""
+        node = "::".join([file.replace(os.sep, "/"), *([p for p in inner.split(".") if p]), name])
+        outcome = "passed"
+        for tag, result in (("failure", "failed"), ("error", "error"), ("skipped", "skipped")):
+            if case.find(tag) is not None:
+                outcome = result
+                break
+        outcomes[node] = outcome
+    return outcomes
