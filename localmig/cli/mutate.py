@@ -22,7 +22,7 @@ from rich.table import Table
 from ..errors import ExitCode
 from ..mutate.operators import OPERATORS
 from ..mutate.report import KillRate, MutationReport
-from ..mutate.runner import MutateOptions, MutateProgress, run_mutations
+from ..mutate.runner import MutateOptions, MutateProgress, chosen_operators, run_mutations
 from ..options import SessionOptions
 from ..pipeline import Session
 from ..write import atomic_write
@@ -62,6 +62,8 @@ def _operators(values: tuple[str, ...]) -> list[str] | None:
 @click.option("--rev", "revisions", multiple=True, metavar="REV", help="Mutate this revision (id, prefix or label); repeatable. Default: all.")
 @click.option("--operators", multiple=True, metavar="NAMES",
               help=f"Comma-separated operators (default: all): {', '.join(OPERATORS)}.")
+@click.option("--mutant", "mutants", multiple=True, metavar="ID",
+              help="Only the mutants whose id (as the report gives it) starts with ID; repeatable.")
 @click.option("--tests", "tests", multiple=True, type=click.Path(path_type=Path),
               help="Your own tests (file or folder inside the project) to judge too; repeatable.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="The generated suite (default: <project>/tests/migrations).")
@@ -71,7 +73,7 @@ def _operators(values: tuple[str, ...]) -> list[str] | None:
               help="Write the JSON report here (its JSON schema: docs/mutate-report.schema.json).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display and no survivor diffs, only the rates.")
 def mutate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, revisions: tuple[str, ...],
-           operators: tuple[str, ...], tests: tuple[Path, ...], out_dir: Path | None, jobs: int, timeout: float | None,
+           operators: tuple[str, ...], mutants: tuple[str, ...], tests: tuple[Path, ...], out_dir: Path | None, jobs: int, timeout: float | None,
            report_file: Path | None, quiet: bool) -> None:
     """Change each migration the way people get migrations wrong and run the tests: the share of
     changes the tests notice (the kill rate), per revision and per operator, and every change they
@@ -80,8 +82,9 @@ def mutate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | No
     Exit codes: 0 done; 1 some mutants could not be run (see the report); 2 usage or configuration
     error; 3 not a usable Alembic project; 130 interrupted (nothing is kept).
     """
-    options = MutateOptions(revisions=list(revisions), operators=_operators(operators), tests=list(tests), jobs=jobs,
-                            timeout=timeout)
+    options = MutateOptions(revisions=list(revisions), operators=_operators(operators), mutants=list(mutants),
+                            tests=list(tests), jobs=jobs, timeout=timeout)
+    chosen_operators(options.operators)  # a bad name is an error before the history runs
     session_options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, out=out_dir)
     with MutateView(quiet) as view, Session.open(session_options, view) as session:
         report = run_mutations(session, options, view.mutant)
@@ -128,7 +131,6 @@ def print_report(report: MutationReport, *, quiet: bool = False) -> None:
     out.print(f"[bold]{len(survivors)} survivor(s)[/]: changes no test noticed")
     for mutant in survivors:
         ran = len(mutant.tests_ran)
-        out.print(f"[yellow]survived[/] {mutant.revision} {mutant.function}() line {mutant.line} [{mutant.operator}]: "
-                  f"{escape(mutant.description)} ({ran} test(s) ran)", highlight=False)
+        out.print(f"[yellow]survived[/] {mutant.id}: {escape(mutant.description)} ({ran} test(s) ran)", highlight=False)
         if not quiet:
             out.print(Syntax(mutant.diff.rstrip("\n"), "diff", theme="ansi_dark", background_color="default"))

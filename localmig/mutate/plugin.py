@@ -1,13 +1,17 @@
-"""The pytest plugin ``localmig mutate`` loads (``-p localmig.mutate.plugin``) into a mutant's test run.
+"""The pytest plugin ``localmig mutate`` loads (``-p localmig.mutate.plugin``) into its test runs.
 
-It wraps the setup of the generated suite's ``migrations`` fixture: the history the suite makes
-(lazily, nothing built yet) is seeded with the state just before the mutated revision (see
-:mod:`localmig.mutate.seed`) before the first test uses it. Nothing else of the suite changes:
-its own fixture, options and hooks run as always. Without ``--localmig-mutant-seed`` it does nothing.
+With ``--localmig-mutant-seed FILE`` it wraps the setup of the generated suite's ``migrations``
+fixture: the history the suite makes (lazily, nothing built yet) is seeded with the state just
+before the mutated revision (see :mod:`localmig.mutate.seed`) before the first test uses it.
+Nothing else of the suite changes: its own fixture, options and hooks run as always.
+
+With ``--localmig-outcomes FILE`` it writes every test's outcome by its node id as JSON (the
+user's own tests: their node ids, unlike JUnit's names, say exactly which test it was).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Generator
 from typing import Any
 
@@ -16,11 +20,39 @@ import pytest
 from .seed import Seed, seed_history
 
 OPTION = "--localmig-mutant-seed"
+OUTCOMES = "--localmig-outcomes"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(OPTION, default=None, metavar="FILE",
                      help="localmig mutate: start the migrations history at the state this seed file describes")
+    parser.addoption(OUTCOMES, default=None, metavar="FILE", help="localmig mutate: write each test's outcome here")
+
+
+class _Outcomes:
+    """Node id -> passed / failed / error / skipped, written when the session ends."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.outcomes: dict[str, str] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.failed:
+            self.outcomes[report.nodeid] = "failed" if report.when == "call" else "error"
+        elif report.skipped:
+            self.outcomes.setdefault(report.nodeid, "skipped")
+        elif report.when == "call":
+            self.outcomes.setdefault(report.nodeid, "passed")
+
+    def pytest_sessionfinish(self) -> None:
+        with open(self.path, "w", encoding="utf-8") as handle:
+            json.dump(self.outcomes, handle)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    path = config.getoption(OUTCOMES)
+    if path:
+        config.pluginmanager.register(_Outcomes(path), "localmig-mutate-outcomes")
 
 
 @pytest.hookimpl(hookwrapper=True)

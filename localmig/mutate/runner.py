@@ -50,6 +50,7 @@ from .worker import FAST, MutantTask, SuiteSelection, run_given, run_mutant
 class MutateOptions(BaseModel):
     revisions: list[str] = Field(default_factory=list, description="--rev: ids, prefixes or labels (default: all).")
     operators: list[str] | None = Field(None, description="--operators (default: all of OPERATORS).")
+    mutants: list[str] = Field(default_factory=list, description="--mutant: only mutants whose id starts with one of these.")
     tests: list[Path] = Field(default_factory=list, description="--tests: the user's own test files or folders.")
     jobs: int = Field(1, ge=1, le=64)
     timeout: float | None = Field(None, description="Seconds one mutant's tests may take (default: from the baseline).")
@@ -94,7 +95,7 @@ def current_key(session: Session, options: MutateOptions) -> str:
     tests = {**file_digests(session.project.root, given),
              **{f"suite/{name}": _digest(path) for name, path in shared.items() if path.is_file()}}
     settings: dict[str, object] = {"operators": chosen_operators(options.operators), "dialect": session.capture.dialect,
-                "revisions": selected, "given": given, "suite": str(session.out)}
+                "revisions": selected, "mutants": sorted(options.mutants), "given": given, "suite": str(session.out)}
     return run_key(states, tests, settings)
 
 
@@ -163,15 +164,23 @@ def reference_for(session: Session, revision: str) -> Reference:
                      touched=capture.diff.touched_tables if capture.diff else [])
 
 
-def make_mutants(session: Session, revisions: list[str], operators: list[str]) -> dict[str, list[Mutant]]:
-    """Revision -> its mutants (revisions that did not apply are left out)."""
+def make_mutants(session: Session, revisions: list[str], operators: list[str],
+                 ids: list[str] | None = None) -> dict[str, list[Mutant]]:
+    """Revision -> its mutants (revisions that did not apply are left out); with ``ids``, only the
+    mutants whose id starts with one of them (each must match one)."""
     found = {}
     for info in session.select(revisions):
         if not session.capture.captures[info.id].applied:
             continue
         text = (session.project.root / info.path).read_text(encoding="utf-8")
-        found[info.id] = mutants_for(text, revision=info.id, file=info.path, operators=set(operators))
-    return found
+        made = mutants_for(text, revision=info.id, file=info.path, operators=set(operators))
+        found[info.id] = [m for m in made if not ids or any(m.id.startswith(i) for i in ids)]
+    unmatched = [i for i in ids or [] if not any(m.id.startswith(i) for ms in found.values() for m in ms)]
+    if unmatched:
+        raise ConfigError(f"--mutant {', '.join(unmatched)}: no such mutant",
+                          hint="mutant ids are revision:function:line:operator:hash, as the report lists them; "
+                               "any prefix of one works")
+    return {revision: mutants for revision, mutants in found.items() if mutants or not ids}
 
 
 def run_mutations(session: Session, options: MutateOptions, progress: ProgressSink = _ignore,
@@ -185,7 +194,7 @@ def run_mutations(session: Session, options: MutateOptions, progress: ProgressSi
     if suite is None and not given:
         raise ConfigError(f"no tests to judge: {session.out} holds no generated test module and no --tests were given",
                           hint="run `localmig generate PATH` first, or pass your own tests with --tests")
-    mutants = make_mutants(session, options.revisions, operators)
+    mutants = make_mutants(session, options.revisions, operators, options.mutants)
     everything = [m for found in mutants.values() for m in found]
     progress(MutateProgress(phase="mutants", total=len(everything), detail=f"{len(mutants)} revisions"))
     report = MutationReport(
@@ -222,7 +231,7 @@ def _baseline(run: _Run, suite: GeneratedSuite | None, given: list[str]) -> tupl
         passed = {suite.test_id(by_revision[o.revision], o.name) for o in result.outcomes if o.outcome == "passed"}
     given_passed: set[str] = set()
     if given:
-        outcomes = run_given(given, run.pristine, run.work / "baseline-given.xml", timeout=3600)
+        outcomes = run_given(given, run.pristine, run.work / "baseline-given.json", timeout=3600)
         given_passed = {test for test, outcome in outcomes.items() if outcome == "passed"}
     return passed, given_passed, time.perf_counter() - started
 

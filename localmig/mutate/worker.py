@@ -8,13 +8,13 @@ process-wide, so two mutants never share a process at the same time).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -123,13 +123,14 @@ def _generated(task: MutantTask, root: Path) -> dict[str, str]:
 
 def _given(paths: list[str], root: Path, work: Path, timeout: float) -> dict[str, str]:
     """Node id -> outcome of the user's own tests, run as the user runs them, from the copy's root."""
-    return run_given(paths, root, work / "given.xml", timeout)
+    return run_given(paths, root, work / "given.json", timeout)
 
 
 def run_given(paths: list[str], root: Path, report: Path, timeout: float) -> dict[str, str]:
-    """Run ``pytest PATHS`` in ``root`` (the user's plugins and settings apply); node id -> outcome."""
-    command = [sys.executable, "-m", "pytest", *paths, "-q", "-p", "no:cacheprovider", "--tb=no", "--junitxml",
-               str(report), "-o", "junit_family=xunit1"]
+    """Run ``pytest PATHS`` in ``root`` as the user would (their plugins and settings apply, node ids
+    relative to ``root``); node id -> outcome (a run that does not finish in time: no outcome)."""
+    command = [sys.executable, "-m", "pytest", *paths, "-q", "-p", "no:cacheprovider", "--tb=no", "--rootdir", str(root),
+               "-p", PLUGIN, "--localmig-outcomes", str(report)]
     environment = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     with tempfile.TemporaryFile("w+") as output:
         try:
@@ -141,23 +142,4 @@ def run_given(paths: list[str], root: Path, report: Path, timeout: float) -> dic
             output.seek(0)
             tail = "\n".join(output.read().strip().splitlines()[-15:])
             raise VerifyError(f"pytest could not run {' '.join(paths)} (exit {completed.returncode}):\n{tail}")
-    return junit_outcomes(report)
-
-
-def junit_outcomes(report: Path) -> dict[str, str]:
-    """Node id (``path::name``, classes included) -> passed / failed / error / skipped, from a JUnit XML report."""
-    outcomes = {}
-    for case in ElementTree.parse(report).iter("testcase"):
-        file, name, classname = case.get("file"), case.get("name", ""), case.get("classname", "")
-        if not file:
-            continue
-        module = file.removesuffix(".py").replace("/", ".").replace(os.sep, ".")
-        inner = classname[len(module) + 1 :] if classname.startswith(module + ".") else ""
-        node = "::".join([file.replace(os.sep, "/"), *([p for p in inner.split(".") if p]), name])
-        outcome = "passed"
-        for tag, result in (("failure", "failed"), ("error", "error"), ("skipped", "skipped")):
-            if case.find(tag) is not None:
-                outcome = result
-                break
-        outcomes[node] = outcome
-    return outcomes
+    return json.loads(report.read_text(encoding="utf-8"))
