@@ -72,6 +72,8 @@ class MutantResult(BaseModel):
         default_factory=dict, description="Per test source ('generated', 'given'): whether one of its tests killed it.")
     tests_ran: list[str] = Field(default_factory=list, description="Every test that ran against the mutant.")
     seconds: float = 0.0
+    timings: dict[str, float] = Field(default_factory=dict, description=(
+        "Seconds per step: 'equivalence' (the revision from its parent's template), 'generated', 'given'."))
 
 
 class RevisionState(BaseModel):
@@ -94,6 +96,8 @@ class MutationReport(BaseModel):
     operators: list[str]
     sources: dict[str, list[str]] = Field(description="Test sources judged: 'generated' (the suite folder), 'given' (--tests).")
     baseline: dict[str, int] = Field(default_factory=dict, description="Tests per source that passed on the original.")
+    baseline_not_passing: list[str] = Field(default_factory=list, description=(
+        "Tests that did not pass on the original (failed, errors, skipped): they judge no mutant."))
     totals: KillRate = Field(default_factory=KillRate)
     by_source: dict[str, KillRate] = Field(default_factory=dict)
     by_revision: dict[str, KillRate] = Field(default_factory=dict)

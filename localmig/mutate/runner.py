@@ -206,8 +206,9 @@ def run_mutations(session: Session, options: MutateOptions, progress: ProgressSi
     with tempfile.TemporaryDirectory(prefix="localmig-mutate-") as folder, quiet_migrations():
         run = _Run(session, options, Path(folder))
         progress(MutateProgress(phase="baseline", total=len(everything)))
-        passed, given_passed, baseline_seconds = _baseline(run, suite, given)
+        passed, given_passed, failing, baseline_seconds = _baseline(run, suite, given)
         report.baseline = {**({"generated": len(passed)} if suite else {}), **({"given": len(given_passed)} if given else {})}
+        report.baseline_not_passing = failing
         timeout = options.timeout or max(120.0, 5 * baseline_seconds)
         tasks = _tasks(run, mutants, suite, passed, given, given_passed, timeout)
         results, interrupted = _execute(run, tasks, options.jobs, len(everything), progress, cancel)
@@ -219,21 +220,26 @@ def run_mutations(session: Session, options: MutateOptions, progress: ProgressSi
     return report
 
 
-def _baseline(run: _Run, suite: GeneratedSuite | None, given: list[str]) -> tuple[set[str], set[str], float]:
-    """The tests that pass on the unchanged copy (only those can kill a mutant), and how long that took."""
+def _baseline(run: _Run, suite: GeneratedSuite | None, given: list[str]) -> tuple[set[str], set[str], list[str], float]:
+    """The tests that pass on the unchanged copy (only those can kill a mutant), the ones that do
+    not, and how long that took."""
     started = time.perf_counter()
     passed: set[str] = set()
+    failing: list[str] = []
     if suite is not None:
         files = {**suite.shared, **suite.texts}
         result = run_suite(files, suite.expected, project_root=run.pristine, findings=[],
                            db_url=run.session.live_capture.db_url, extra_args=FAST)
         by_revision = {module.revision: name for name, module in suite.expected.items()}
-        passed = {suite.test_id(by_revision[o.revision], o.name) for o in result.outcomes if o.outcome == "passed"}
+        generated = {suite.test_id(by_revision[o.revision], o.name): o.outcome for o in result.outcomes}
+        passed = {test for test, outcome in generated.items() if outcome == "passed"}
+        failing += sorted(test for test, outcome in generated.items() if outcome != "passed")
     given_passed: set[str] = set()
     if given:
         outcomes = run_given(given, run.pristine, run.work / "baseline-given.json", timeout=3600)
         given_passed = {test for test, outcome in outcomes.items() if outcome == "passed"}
-    return passed, given_passed, time.perf_counter() - started
+        failing += sorted(test for test, outcome in outcomes.items() if outcome != "passed")
+    return passed, given_passed, failing, time.perf_counter() - started
 
 
 def _tasks(run: _Run, mutants: dict[str, list[Mutant]], suite: GeneratedSuite | None, passed: set[str], given: list[str],

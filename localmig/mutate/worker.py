@@ -77,26 +77,32 @@ def run_mutant(task: MutantTask) -> MutantResult:
         seed = Seed.read(task.seed)
         original = alembic_config(settings_for_copy(task.settings, pristine))
         mutated = alembic_config(settings_for_copy(task.settings, root))
+        timings: dict[str, float] = {}
         with quiet_migrations():
             verdict = compare(original, mutated, seed, task.reference, db_url=task.db_url, folder=str(Path(task.work) / "db"))
+        timings["equivalence"] = round(time.perf_counter() - started, 3)
         if verdict.equivalent:
-            return _with_diff(task, original_text, status="equivalent", detail=verdict.detail,
+            return _with_diff(task, original_text, status="equivalent", detail=verdict.detail, timings=timings,
                               seconds=time.perf_counter() - started)
         ran, killed_by, by_source = [], [], {}
         if task.suite is not None:
+            step = time.perf_counter()
             outcomes = _generated(task, root)
+            timings["generated"] = round(time.perf_counter() - step, 3)
             ran += list(outcomes)
             killed = [t for t in task.suite.passed if outcomes.get(t) in ("failed", "error", "not_run")]
             killed_by += killed
             by_source["generated"] = bool(killed)
         if task.given:
-            outcomes = _given(task.given, root, Path(task.work), task.timeout)
+            step = time.perf_counter()
+            outcomes = run_given(task.given, root, Path(task.work) / "given.json", task.timeout)
+            timings["given"] = round(time.perf_counter() - step, 3)
             ran += list(outcomes)
             killed = [t for t in task.given_passed if outcomes.get(t, "not_run") in ("failed", "error", "not_run")]
             killed_by += killed
             by_source["given"] = bool(killed)
         return _with_diff(task, original_text, status="killed" if killed_by else "survived", detail=verdict.detail,
-                          killed_by=killed_by, killed_by_source=by_source, tests_ran=ran,
+                          killed_by=killed_by, killed_by_source=by_source, tests_ran=ran, timings=timings,
                           seconds=time.perf_counter() - started)
     except Exception as error:  # localmig could not run this mutant: reported, never counted
         return _with_diff(task, original_text, status="error", detail=f"{type(error).__name__}: {error}",
@@ -119,11 +125,6 @@ def _generated(task: MutantTask, root: Path) -> dict[str, str]:
         raise
     by_file = {module.revision: name for name, module in suite.expected.items()}
     return {f"{suite.folder}/{by_file[o.revision]}::{o.name}": o.outcome for o in result.outcomes}
-
-
-def _given(paths: list[str], root: Path, work: Path, timeout: float) -> dict[str, str]:
-    """Node id -> outcome of the user's own tests, run as the user runs them, from the copy's root."""
-    return run_given(paths, root, work / "given.json", timeout)
 
 
 def run_given(paths: list[str], root: Path, report: Path, timeout: float) -> dict[str, str]:

@@ -208,3 +208,26 @@ def test_mutate_without_any_test_to_judge_says_what_to_do(tmp_path):
     assert "Traceback" not in completed.stderr
     completed = run_cli("mutate", str(root), "--operators", "nullable_flipped,no_such_operator")
     assert completed.returncode == 2 and "unknown mutation operator(s): no_such_operator" in completed.stderr
+
+
+@pytest.mark.postgres
+def test_mutants_run_on_postgresql_and_leave_no_database_behind(tmp_path, pg_url):
+    from tests.e2e.test_postgres import assert_none_left, scratch_databases
+
+    root = copy_of(SCENARIOS / "pg_server_default", tmp_path / "pg")
+    generated = run_cli("generate", str(root), "--no-model", "-q", "--db-url", pg_url)
+    assert generated.returncode == 0, generated.stdout + generated.stderr
+    before = scratch_databases(pg_url)
+    code, output = mutate(str(root), "--db-url", pg_url, "--jobs", "2", "--report", str(tmp_path / "report.json"),
+                          "--mutant", "5def01a7b9c1:upgrade:32:server_default_removed",
+                          "--mutant", "5def02c3d5e7:upgrade:42:unique_removed",
+                          "--mutant", "5def02c3d5e7:downgrade:50:data_statement_removed")
+    assert code == 0, output
+    report = MutationReport.model_validate_json((tmp_path / "report.json").read_text())
+    assert report.dialect == "postgresql"
+    assert {m.id.rsplit(":", 1)[0]: m.status for m in report.mutants} == {
+        "5def01a7b9c1:upgrade:32:server_default_removed": "killed",
+        "5def02c3d5e7:upgrade:42:unique_removed": "killed",
+        "5def02c3d5e7:downgrade:50:data_statement_removed": "killed",  # the sequence stays behind
+    }, [(m.id, m.detail) for m in report.mutants]
+    assert_none_left(pg_url, before)
