@@ -16,7 +16,7 @@ import tempfile
 import threading
 import time
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .capture import Finding
@@ -32,6 +32,10 @@ sys.exit(pytest.main(sys.argv[1:]))
 """
 
 
+# (command, cwd, environment, timeout, cancel) -> (pytest's exit code, its output)
+PytestRunner = Callable[[list[str], Path, dict[str, str], float, "threading.Event | None"], tuple[int, str]]
+
+
 def run_suite(
     files: dict[str, str],
     expected: dict[str, ExpectedModule],
@@ -42,11 +46,13 @@ def run_suite(
     timeout: float = 3600,
     cancel: threading.Event | None = None,
     extra_args: Sequence[str] = (),
+    runner: PytestRunner | None = None,
 ) -> VerificationResult:
     """Stage ``files`` (relative path -> text), run pytest on them and classify every test.
 
     ``expected`` maps each test module's file name to its revision and the tests it must report;
-    ``extra_args`` go to pytest after localmig's own (``localmig mutate`` adds its seeding plugin).
+    ``extra_args`` go to pytest after localmig's own, and ``runner`` runs the command instead of a
+    subprocess (``localmig mutate`` adds its seeding plugin, and forks pytest from a warm process).
     """
     with tempfile.TemporaryDirectory(prefix="localmig-verify-") as folder:
         stage = Path(folder)
@@ -67,7 +73,7 @@ def run_suite(
         command += list(extra_args)
         environment = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
         started = time.perf_counter()
-        returncode, output = _run_pytest(command, project_root, environment, timeout, cancel)
+        returncode, output = (runner or _run_pytest)(command, project_root, environment, timeout, cancel)
         duration = time.perf_counter() - started
         # pytest's exit codes 3 and 4: an internal or usage error (say, a suite measured on
         # another database): nothing ran, whatever the report holds

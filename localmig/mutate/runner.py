@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Literal
 
@@ -25,12 +26,13 @@ from pydantic import BaseModel, Field
 
 from ..cancel import CancelToken, never
 from ..capture.logs import quiet_migrations
-from ..errors import Cancelled, ConfigError
+from ..errors import Cancelled, ConfigError, VerifyError
 from ..harness import Database, MigrationFailed, MigrationHistory
 from ..pipeline import Session
 from ..project import alembic_config
 from ..verify import run_suite
 from .equivalence import Reference
+from .forked import CAN_FORK
 from .operators import OPERATORS, Mutant, mutants_for
 from .report import MutantResult, MutationReport, keep, run_key
 from .scratch import copy_project, settings_for_copy
@@ -274,7 +276,9 @@ def _tasks(run: _Run, mutants: dict[str, list[Mutant]], suite: GeneratedSuite | 
 
 def _execute(run: _Run, tasks: Iterator[tuple[MutantTask, Database]], jobs: int, total: int, progress: ProgressSink,
              cancel: CancelToken) -> tuple[list[MutantResult], bool]:
-    """Run the tasks, ``jobs`` at a time (in this process for one job); whether it was interrupted."""
+    """Run the tasks ``jobs`` at a time, each in a worker process (Alembic's ``op`` and ``context``
+    are process-wide; a worker forks its pytest runs, which this process, with its threads, must
+    not); whether it was interrupted."""
     results: list[MutantResult] = []
 
     def done(result: MutantResult, database: Database) -> None:
@@ -282,15 +286,9 @@ def _execute(run: _Run, tasks: Iterator[tuple[MutantTask, Database]], jobs: int,
         results.append(result)
         progress(MutateProgress(phase="mutant", done=len(results), total=total, result=result))
 
+    running: dict[Future, Database] = {}
     try:
-        if jobs == 1:
-            for task, database in tasks:
-                cancel.check()
-                done(run_mutant(task), database)
-            return results, False
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            running: dict[Future, Database] = {}
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
             try:
                 for task, database in tasks:
                     while len(running) >= jobs:
@@ -298,15 +296,20 @@ def _execute(run: _Run, tasks: Iterator[tuple[MutantTask, Database]], jobs: int,
                         for future in finished:
                             done(future.result(), running.pop(future))
                     cancel.check()
-                    running[pool.submit(run_mutant, task)] = database
+                    running[pool.submit(run_mutant, task.model_copy(update={"fork": CAN_FORK}))] = database
                 for future in list(running):
                     done(future.result(), running.pop(future))
             finally:
-                for future, database in running.items():
+                for future in running:
                     future.cancel()
-                    run.drop(database)
         return results, False
     except (KeyboardInterrupt, Cancelled):
         return results, True
+    except BrokenProcessPool as error:
+        raise VerifyError(f"a worker process of localmig mutate died: {error}",
+                          hint="when calling run_mutations from a script, guard it with `if __name__ == \"__main__\":` "
+                               "(worker processes are spawned)") from None
     finally:
+        for database in running.values():
+            run.drop(database)
         shutil.rmtree(run.work / "pristine", ignore_errors=True)

@@ -1,9 +1,9 @@
 """One mutant, start to end: its copy of the project, the equivalence check, and the tests.
 
 :func:`run_mutant` takes a :class:`MutantTask` (plain data, so a process pool can send it) and
-returns a :class:`~localmig.mutate.report.MutantResult`. It runs in the main process for
-``--jobs 1`` and in worker processes otherwise (Alembic's ``op`` and ``context`` are
-process-wide, so two mutants never share a process at the same time).
+returns a :class:`~localmig.mutate.report.MutantResult`. It runs in a worker process (Alembic's
+``op`` and ``context`` are process-wide, so two mutants never share a process at the same time),
+which runs the tests in forked children of itself where it can (:mod:`localmig.mutate.forked`).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from ..outcomes import ExpectedModule
 from ..project import ProjectSettings, alembic_config
 from ..verify import run_suite
 from .equivalence import Reference, compare
+from .forked import forked_pytest
 from .operators import Mutant
 from .report import MutantResult
 from .scratch import mutant_copy, settings_for_copy
@@ -58,6 +59,7 @@ class MutantTask(BaseModel):
     given: list[str] = Field(default_factory=list, description="--tests paths, relative to the project root.")
     given_passed: list[str] = Field(default_factory=list)
     timeout: float = 600
+    fork: bool = Field(False, description="Run pytest in forked children of this process (see localmig.mutate.forked).")
 
 
 def _with_diff(task: MutantTask, original: str, **fields: object) -> MutantResult:
@@ -95,7 +97,7 @@ def run_mutant(task: MutantTask) -> MutantResult:
             by_source["generated"] = bool(killed)
         if task.given:
             step = time.perf_counter()
-            outcomes = run_given(task.given, root, Path(task.work) / "given.json", task.timeout)
+            outcomes = run_given(task.given, root, Path(task.work) / "given.json", task.timeout, fork=task.fork)
             timings["given"] = round(time.perf_counter() - step, 3)
             ran += list(outcomes)
             killed = [t for t in task.given_passed if outcomes.get(t, "not_run") in ("failed", "error", "not_run")]
@@ -118,7 +120,8 @@ def _generated(task: MutantTask, root: Path) -> dict[str, str]:
     started = time.perf_counter()
     try:
         result = run_suite(suite.files, suite.expected, project_root=root, findings=[], db_url=task.db_url,
-                           timeout=task.timeout, extra_args=[*FAST, "-p", PLUGIN, "--localmig-mutant-seed", task.seed])
+                           timeout=task.timeout, extra_args=[*FAST, "-p", PLUGIN, "--localmig-mutant-seed", task.seed],
+                           runner=forked_pytest if task.fork else None)
     except VerifyError:
         if time.perf_counter() - started >= task.timeout:  # the mutant made the tests hang: they noticed
             return dict.fromkeys(suite.passed, "error")
@@ -127,20 +130,31 @@ def _generated(task: MutantTask, root: Path) -> dict[str, str]:
     return {f"{suite.folder}/{by_file[o.revision]}::{o.name}": o.outcome for o in result.outcomes}
 
 
-def run_given(paths: list[str], root: Path, report: Path, timeout: float) -> dict[str, str]:
+def run_given(paths: list[str], root: Path, report: Path, timeout: float, *, fork: bool = False) -> dict[str, str]:
     """Run ``pytest PATHS`` in ``root`` as the user would (their plugins and settings apply, node ids
     relative to ``root``); node id -> outcome (a run that does not finish in time: no outcome)."""
     command = [sys.executable, "-m", "pytest", *paths, "-q", "-p", "no:cacheprovider", "--tb=no", "--rootdir", str(root),
                "-p", PLUGIN, "--localmig-outcomes", str(report)]
     environment = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    environment.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+    try:
+        returncode, output = (forked_pytest if fork else _subprocess)(command, root, environment, timeout)
+    except VerifyError:
+        if report.exists():
+            raise
+        return {}  # it did not finish in time: every test that passed before counts as failing
+    if not report.exists() or returncode in (3, 4):
+        tail = "\n".join(output.strip().splitlines()[-15:])
+        raise VerifyError(f"pytest could not run {' '.join(paths)} (exit {returncode}):\n{tail}")
+    return json.loads(report.read_text(encoding="utf-8"))
+
+
+def _subprocess(command: list[str], cwd: Path, environment: dict[str, str], timeout: float) -> tuple[int, str]:
     with tempfile.TemporaryFile("w+") as output:
         try:
-            completed = subprocess.run(command, cwd=root, stdout=output, stderr=subprocess.STDOUT, timeout=timeout,
+            completed = subprocess.run(command, cwd=cwd, stdout=output, stderr=subprocess.STDOUT, timeout=timeout,
                                        env=environment)
         except subprocess.TimeoutExpired:
-            return {}
-        if not report.exists() or completed.returncode in (3, 4):
-            output.seek(0)
-            tail = "\n".join(output.read().strip().splitlines()[-15:])
-            raise VerifyError(f"pytest could not run {' '.join(paths)} (exit {completed.returncode}):\n{tail}")
-    return json.loads(report.read_text(encoding="utf-8"))
+            raise VerifyError(f"the tests did not finish within {timeout:.0f} s") from None
+        output.seek(0)
+        return completed.returncode, output.read()
