@@ -41,6 +41,9 @@ def forked_pytest(command: list[str], cwd: Path, environment: dict[str, str], ti
             try:
                 os.dup2(output.fileno(), 1)
                 os.dup2(output.fileno(), 2)
+                # sys.stdout may be something else than file descriptor 1 (a capture of the parent's)
+                sys.stdout = open(1, "w", encoding="utf-8", errors="replace", buffering=1, closefd=False)  # noqa: SIM115
+                sys.stderr = open(2, "w", encoding="utf-8", errors="replace", buffering=1, closefd=False)  # noqa: SIM115
                 os.chdir(cwd)
                 os.environ.clear()
                 os.environ.update(environment)
