@@ -231,3 +231,45 @@ def test_mutants_run_on_postgresql_and_leave_no_database_behind(tmp_path, pg_url
         "5def02c3d5e7:downgrade:50:data_statement_removed": "killed",  # the sequence stays behind
     }, [(m.id, m.detail) for m in report.mutants]
     assert_none_left(pg_url, before)
+
+
+def test_every_revisions_tests_from_its_parents_template_do_what_they_do_on_the_whole_history(generated, tmp_path):
+    """The foundation of the cost model: the tests a mutant of a revision runs (its module and the
+    later ones that name its tables), started at the parent's template, pass and fail exactly as
+    they do when the whole history is built; checked on the unchanged demo, revision by revision."""
+    from localmig.mutate.plugin import OPTION
+    from localmig.mutate.runner import reference_for
+    from localmig.mutate.seed import seed_from
+    from localmig.mutate.selection import generated_suite, modules_for
+    from localmig.mutate.worker import FAST, PLUGIN
+    from localmig.options import SessionOptions
+    from localmig.pipeline import Session
+    from localmig.verify import run_suite
+    from tests.unit.test_mutate_selection import mutant
+
+    root = copy_of(generated, tmp_path / "demo")
+    with Session.open(SessionOptions(path=root)) as session:
+        targets = {r.id: session.target(r) for r in session.revisions}
+        suite = generated_suite(session.project, session.out, list(session.shared_files()), targets)
+        whole = run_suite({**suite.shared, **suite.texts}, suite.expected, project_root=root, findings=[])
+        expected = {(o.revision, o.name): o.outcome for o in whole.outcomes}
+        assert list(expected.values()).count("failed") == 3  # the demo's broken downgrade, seen the same either way
+        history = session.live_capture.history
+        for revision in history.applied:
+            reference = reference_for(session, revision)
+            tables = {k.partition(":")[2] for k in (*reference.before, *reference.after) if k.startswith("table:")}
+            modules = modules_for(mutant(revision), suite, session.revisions, reference.touched, tables)
+            if not modules:
+                continue
+            seed, database = seed_from(history, revision, snapshots=tmp_path, server=None)
+            path = seed.write(tmp_path / f"{revision}.json")
+            try:
+                seeded = run_suite({**suite.shared, **{m: suite.texts[m] for m in modules}},
+                                   {m: suite.expected[m] for m in modules}, project_root=root, findings=[],
+                                   extra_args=[*FAST, "-p", PLUGIN, OPTION, str(path)])
+            finally:
+                database.dispose()
+                history.scratch.drop(database.name)
+            found = {(o.revision, o.name): o.outcome for o in seeded.outcomes}
+            assert found == {test: expected[test] for test in found}, revision
+            assert len(found) == sum(len(suite.expected[m].tests) for m in modules)
