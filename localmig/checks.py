@@ -29,7 +29,8 @@ from .project import RevisionInfo
 from .render import CONFTEST, FileHeader, file_status, read_header, runtime_problems
 
 ProblemKind = Literal["missing", "stale", "not_generated", "conftest", "runtime", "failing", "finding", "does_not_compile",
-                      "orphan", "not_collected", "not_run", "nothing_ran", "stale_acknowledgement"]
+                      "orphan", "not_collected", "not_run", "nothing_ran", "stale_acknowledgement",
+                      "kill_rate"]
 
 
 class Problem(BaseModel):

@@ -98,23 +98,10 @@ class AlembicProject:
 
     def config(self) -> Config:
         """A fresh Alembic Config for this project (never used with the project's URL)."""
-        settings = self.settings
-        config = self._own_config()
-        if settings.kind == "versions" or settings.builtin_env:
-            config.set_main_option("script_location", str(BUILTIN_ENV))
-            config.set_main_option("path_separator", "os")
-            config.set_main_option("version_locations", os.pathsep.join(str(p) for p in settings.version_folders))
-            if settings.metadata:
-                config.set_main_option("localmig.metadata", settings.metadata)
-        return config
+        return alembic_config(self.settings)
 
     def _own_config(self) -> Config:
-        settings = self.settings
-        if settings.kind == "ini":
-            return Config(str(settings.config_file), ini_section=settings.ini_section)
-        if settings.kind == "pyproject":
-            return Config(toml_file=str(settings.config_file))
-        return Config()
+        return _own_config(self.settings)
 
     def revision(self, spec: str) -> RevisionInfo:
         """A revision by id, unique id prefix, or branch label."""
@@ -243,6 +230,26 @@ class AlembicProject:
                     line = next((n for n, text in enumerate(lines, 1) if text.startswith("down_revision")), None)
                     return self._relative(path), line
         return None, None
+
+
+def alembic_config(settings: ProjectSettings) -> Config:
+    """A fresh Alembic Config for a project with these settings (never used with the project's URL)."""
+    config = _own_config(settings)
+    if settings.kind == "versions" or settings.builtin_env:
+        config.set_main_option("script_location", str(BUILTIN_ENV))
+        config.set_main_option("path_separator", "os")
+        config.set_main_option("version_locations", os.pathsep.join(str(p) for p in settings.version_folders))
+        if settings.metadata:
+            config.set_main_option("localmig.metadata", settings.metadata)
+    return config
+
+
+def _own_config(settings: ProjectSettings) -> Config:
+    if settings.kind == "ini":
+        return Config(str(settings.config_file), ini_section=settings.ini_section)
+    if settings.kind == "pyproject":
+        return Config(toml_file=str(settings.config_file))
+    return Config()
 
 
 def locate(path: str | os.PathLike[str], *, builtin_env: bool = False, metadata: str | None = None) -> ProjectSettings:

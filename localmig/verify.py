@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .capture import Finding
@@ -33,6 +34,10 @@ sys.exit(pytest.main(sys.argv[1:]))
 """
 
 
+# (command, cwd, environment, timeout, cancel) -> (pytest's exit code, its output)
+PytestRunner = Callable[[list[str], Path, dict[str, str], float, "threading.Event | None"], tuple[int, str]]
+
+
 def run_suite(
     files: dict[str, str],
     expected: dict[str, ExpectedModule],
@@ -42,10 +47,14 @@ def run_suite(
     db_url: str | None = None,
     timeout: float = 3600,
     cancel: threading.Event | None = None,
+    extra_args: Sequence[str] = (),
+    runner: PytestRunner | None = None,
 ) -> VerificationResult:
     """Stage ``files`` (relative path -> text), run pytest on them and classify every test.
 
-    ``expected`` maps each test module's file name to its revision and the tests it must report.
+    ``expected`` maps each test module's file name to its revision and the tests it must report;
+    ``extra_args`` go to pytest after localmig's own, and ``runner`` runs the command instead of a
+    subprocess (``localmig mutate`` adds its seeding plugin, and forks pytest from a warm process).
     """
     with tempfile.TemporaryDirectory(prefix="localmig-verify-") as folder:
         stage = Path(folder)
@@ -66,12 +75,13 @@ def run_suite(
         # No plugin of the user's environment runs, except pytest-localmig (named in PYTEST_PLUGINS: unlike
         # `-p localmig`, that needs no scan of every installed distribution's entry points); a vendored suite
         # runs on its own copy of the runtime (what it will run on where the plugin is not installed).
+        command += list(extra_args)
         environment = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
         environment.pop("PYTEST_PLUGINS", None)
         if VENDORED_RUNTIME not in files:
             environment["PYTEST_PLUGINS"] = "pytest_localmig.plugin"
         started = time.perf_counter()
-        returncode, output = _run_pytest(command, project_root, environment, timeout, cancel)
+        returncode, output = (runner or _run_pytest)(command, project_root, environment, timeout, cancel)
         duration = time.perf_counter() - started
         # pytest's exit codes 3 and 4: an internal or usage error (say, a suite measured on
         # another database): nothing ran, whatever the report holds

@@ -10,6 +10,7 @@ from .batch import batch, check
 from .common import GuardedGroup
 from .generate import generate
 from .models import log, models, show_prompt
+from .mutate import mutate
 from .scan import scan
 from .tui import tui
 
@@ -45,6 +46,7 @@ cli.add_command(log)
 cli.add_command(tui)
 cli.add_command(batch)
 cli.add_command(check)
+cli.add_command(mutate)
 
 
 def main() -> None:

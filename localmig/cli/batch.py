@@ -22,7 +22,7 @@ from rich.table import Table
 from ..baseline import explaining
 from ..batch import BatchOptions, BatchReport, now, run_batch
 from ..changed import changed_files, changed_tail
-from ..checks import CheckReport, run_check
+from ..checks import CheckReport, Problem, run_check
 from ..errors import ExitCode
 from ..events import Event, Notice, RevisionProgress
 from ..options import SessionOptions
@@ -157,28 +157,43 @@ def print_summary(report: BatchReport) -> None:
 @click.option("--since", "since_ref", metavar="REF",
               help="Only the revisions whose files changed since this git ref, and every revision after them.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--min-kill-rate", type=click.FloatRange(0, 1), metavar="RATE",
+              help="Also require the tests to kill at least this share of mutants (localmig mutate; a kept "
+                   "result is used while migrations and tests are unchanged).")
 def check(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, out_dir: Path | None,
-          allow_findings: bool, update_baseline: bool, since_ref: str | None, as_json: bool) -> None:
+          allow_findings: bool, update_baseline: bool, since_ref: str | None, as_json: bool,
+          min_kill_rate: float | None) -> None:
     """CI gate: every revision has a current test file, the suite passes, and no finding is new.
 
     Findings acknowledged in the baseline file, and downgrade findings of one-way revisions, do
     not fail it; an acknowledgement that no longer occurs does ("stale acknowledgement").
 
     Exit codes: 0 clean; 1 problems (missing, stale or failing tests; findings the baseline does
-    not accept, unless --allow-findings; stale acknowledgements); 2 usage or configuration error
+    not accept, unless --allow-findings; stale acknowledgements; a kill rate below
+    --min-kill-rate); 2 usage or configuration error
     (a bad baseline file, an unknown --since ref); 3 not a usable Alembic project; 4 scratch
     database unusable; 70 internal error (a bug in localmig, never a problem of the suite); 130
     interrupted.
     """
     options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, out=out_dir)
+    gate = None
     with ProgressView(quiet=as_json) as view, Session.open(options, view) as session:
         revisions = _changed_since(session, since_ref) if since_ref else None
         result = run_check(session, allow_findings=allow_findings, revisions=revisions, update_baseline=update_baseline)
         total = len(session.revisions)
+        if min_kill_rate is not None:
+            from ..mutate.gate import kill_rate_gate
+
+            gate = kill_rate_gate(session, min_kill_rate)
+            if not gate.ok:
+                result.problems.append(Problem(kind="kill_rate", message=gate.message))
     if as_json:
         out.print_json(json.dumps({"ok": result.ok, **result.model_dump(mode="json", exclude={"outcomes"}),
-                                   "tests": len(result.outcomes)}))
+                                   "tests": len(result.outcomes),
+                                   **({"kill_rate": gate.model_dump(mode="json")} if gate else {})}))
     else:
+        if gate is not None and gate.ok:
+            out.print(plain(gate.message))
         _print_check(result, since_ref, total)
     if not result.ok:
         sys.exit(ExitCode.PROBLEMS)
