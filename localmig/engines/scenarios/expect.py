@@ -121,7 +121,10 @@ def failures(scenario: Scenario, run: ScenarioRun, show: Shown, known_text: set[
     def hidden(text: str) -> str:
         return text if plain else redact_failure(text, known_text)
 
-    out = [f"the database refused {hidden(r)}" for r in run.rejected]
+    out = []
+    for rejected in run.rejected:  # "seed[1] (orders).rows[0]: the error"
+        where, _, error = rejected.partition(": ")
+        out.append(f"the database refused {where}: {hidden(error)}")
     failed = run.failed
     if failed is not None:
         step, error = failed

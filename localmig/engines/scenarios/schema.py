@@ -6,7 +6,8 @@ within it every column is a property with the column's JSON type, ``maxLength``,
 nullability, so that constrained decoding cannot name a table or column that does not exist or
 give a string to an integer column. NOT NULL columns without a default (and primary keys) are
 ``required``. Lists and strings are bounded. Numeric columns also accept the numeric placeholders
-of the redacted source (``<num_3>``): localmig puts the literal in.
+of the redacted source (``<num_3>``), enum and short string columns its string placeholders
+(``<str_4>``); any string may hold one. localmig puts the literal in.
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ class AnswerFormat:
     def __init__(self, tables: list[TableFormat], output: Output, placeholders: list[str]) -> None:
         self.tables = {t.name: t for t in tables}
         self.output = output
-        self.numbers = placeholders and _placeholder_enum("NumberPlaceholder", [p for p in placeholders if p.startswith("<num_")])
+        self.numbers = _placeholder_enum("NumberPlaceholder", [p for p in placeholders if p.startswith("<num_")])
+        self.strings = _placeholder_enum("StringPlaceholder", [p for p in placeholders if p.startswith("<str_")])
         self.seedable = [t for t in tables if t.before is not None or (output == "scenarios" and t.after is not None)]
         self.answer = self._answer_model()
 
@@ -97,6 +99,9 @@ class AnswerFormat:
             base = Annotated[str, Field(max_length=kind.max_length)]
         if kind.numeric and self.numbers and column not in keys:  # a key is the model's own number
             base = Union[base, self.numbers]  # noqa: UP007 (built at run time)
+        short = kind.kind == "str" and (kind.max_length or 0) < len("<str_10>")
+        if (kind.kind == "enum" or short) and self.strings and column not in keys:  # else a string takes them anyway
+            base = Union[base, self.strings]  # noqa: UP007
         if sets:
             base = Union[base, Annotated[list[base], Field(min_length=1, max_length=MAX_SET)]]  # noqa: UP007
         if table.nullable(column):
