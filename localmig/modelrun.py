@@ -129,6 +129,8 @@ class ModelLayer:
         )
         if self.scenarios is None:
             return self.engine.start(context)
+        if item.observation is None:  # no row of a table it touches or reads can exist before it
+            return None
         prepared = self.scenarios.prepare(item.revision.id, source, item.diff.touched_tables, context, before, after)
         if prepared is None:
             return None

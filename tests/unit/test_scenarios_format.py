@@ -88,8 +88,9 @@ def test_each_column_has_its_json_type_bounds_members_and_nullability():
         "balance": {"anyOf": [{"type": "number"}, {"$ref": "#/$defs/NumberPlaceholder"}, {"type": "null"}]},
     }
     assert customers["required"] == ["id", "email"]  # NOT NULL without default, and the key
-    assert schema["$defs"]["NumberPlaceholder"] == {"enum": ["<num_2>", "<num_3>"], "type": "string"}
-    assert schema["$defs"]["StringPlaceholder"] == {"enum": ["<str_1>"], "type": "string"}
+    # both spellings the prompt shows: Python constants <num_2>, SQL :num_2
+    assert schema["$defs"]["NumberPlaceholder"] == {"enum": ["<num_2>", "<num_3>", ":num_2", ":num_3"], "type": "string"}
+    assert schema["$defs"]["StringPlaceholder"] == {"enum": ["<str_1>", ":str_1"], "type": "string"}
     orders = seed_branches(schema)["orders"]
     assert orders["properties"]["quantity"] == {"anyOf": [{"type": "integer"}, {"$ref": "#/$defs/NumberPlaceholder"}]}
     assert orders["properties"]["customer_id"] == {"type": "integer"}

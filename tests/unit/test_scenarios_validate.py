@@ -126,6 +126,13 @@ def test_inputs_answers_need_no_expectations():
     assert problems == [] and found.expect == [] and found.action == "upgrade_then_downgrade"
 
 
+def test_the_alternatives_of_a_value_are_said_in_one_line():
+    problems = errors(scenario(seed=[{"table": "orders", "rows": [{"id": 1, "customer_id": 1, "quantity": "many"}]}]))
+
+    assert problems == ["scenarios[0].seed[0].orders.rows[0].quantity: Input should be a valid integer, unable to parse "
+                        "string as an integer or Input should be '<num_2>', '<num_3>', ':num_2' or ':num_3'"]
+
+
 def test_invalid_json_and_schema_errors_name_where_they_are():
     assert parse_answer('{"scenarios": [', answer_format(), LITERALS, set())[1][0].startswith(
         "the answer is not valid JSON: Expecting value at line 1 column 16")

@@ -79,8 +79,11 @@ class AnswerFormat:
     def __init__(self, tables: list[TableFormat], output: Output, placeholders: list[str]) -> None:
         self.tables = {t.name: t for t in tables}
         self.output = output
-        self.numbers = _placeholder_enum("NumberPlaceholder", [p for p in placeholders if p.startswith("<num_")])
-        self.strings = _placeholder_enum("StringPlaceholder", [p for p in placeholders if p.startswith("<str_")])
+        # both spellings the prompt shows: <num_3> (Python constants) and :num_3 (in SQL)
+        numbers = [p for p in placeholders if p.startswith("<num_")]
+        strings = [p for p in placeholders if p.startswith("<str_")]
+        self.numbers = _placeholder_enum("NumberPlaceholder", numbers + [f":{p[1:-1]}" for p in numbers])
+        self.strings = _placeholder_enum("StringPlaceholder", strings + [f":{p[1:-1]}" for p in strings])
         self.seedable = [t for t in tables if t.before is not None or (output == "scenarios" and t.after is not None)]
         self.answer = self._answer_model()
 

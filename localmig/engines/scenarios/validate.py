@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import enum
 import json
+import re
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -34,11 +35,28 @@ def parse_answer(text: str, answer_format: AnswerFormat, literals: Literals,
     try:
         answer = answer_format.answer.model_validate(data)
     except ValidationError as error:
-        return None, [f"{_where(e['loc'])}: {e['msg']}" for e in error.errors()][:12]
+        return None, _messages(error)[:12]
     converter = _Converter(answer_format, literals)
     scenarios = [converter.scenario(raw, taken) for raw in answer.scenarios]  # type: ignore[attr-defined]
     errors = check_scenarios(scenarios, answer_format, literals)
     return (None, errors) if errors else (scenarios, [])
+
+
+_UNION_TAG = re.compile(r"^(int|float|str|bool|none|datetime|date|time|uuid|decimal|constrained-str|list\[.*\]|"
+                        r"str-enum\[.*\]|literal\[.*\]|function-\w+\[.*\])$")
+
+
+def _messages(error: ValidationError) -> list[str]:
+    """One line per place: the alternatives of a union (an integer or a placeholder) said together."""
+    found: dict[str, list[str]] = {}
+    for problem in error.errors():
+        loc = tuple(problem["loc"])
+        if loc and isinstance(loc[-1], str) and _UNION_TAG.match(loc[-1]):
+            loc = loc[:-1]
+        messages = found.setdefault(_where(loc), [])
+        if problem["msg"] not in messages:
+            messages.append(problem["msg"])
+    return [f"{where}: {' or '.join(messages)}" for where, messages in found.items()]
 
 
 def _where(loc: tuple[Any, ...]) -> str:
