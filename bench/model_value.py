@@ -185,7 +185,7 @@ def project(name: str, source: Path | None, work: Path, real: bool, jobs: int) -
         runs["capable"], capable_session = generate(root, ModelChoice(mode="require", config=config))
         capable_session.close()
     if real:
-        with ModelBackedOllama([SMALL_TAG], n_ctx=8192) as server:
+        with ModelBackedOllama([SMALL_TAG], n_ctx=8192, threads=1) as server:  # 2 threads spin against each other on a busy machine
             config = models_yaml(work / f"{name}-small.yaml", server.host, SMALL_TAG, output=None, num_ctx=8192, num_predict=1024)
             started = time.monotonic()
             runs["small"], small_session = generate(root, ModelChoice(mode="require", config=config))

@@ -158,7 +158,10 @@ class ModelLayer:
                 return ModelAnswer(revision=revision, conversation=conversation, tests=tests)
             prepared = self.scenarios.prepared(revision)
             assert prepared is not None
-            conversation.scenarios = self.engine.propose(conversation, prepared.check(set(item.plan.names())), cancel=cancel)
+            # inputs: once the repair rounds are spent, rows that break a key are left out, not the answer
+            lenient = self.repair_rounds if self.output == "inputs" else None
+            conversation.scenarios = self.engine.propose(conversation, prepared.check(set(item.plan.names()), lenient),
+                                                         cancel=cancel)
             tests, findings, notes = self.scenarios.plan(prepared, conversation.scenarios)
         except (CacheMiss, HostRefused, Cancelled):
             raise

@@ -138,3 +138,24 @@ def test_invalid_json_and_schema_errors_name_where_they_are():
         "the answer is not valid JSON: Expecting value at line 1 column 16")
     problems = errors(scenario(seed=[{"table": "customers", "rows": [{"id": 1}]}]))
     assert problems == ["scenarios[0].seed[0].customers.rows[0].email: Field required"]
+
+
+def test_inputs_leave_out_rows_that_break_a_key_once_the_repairs_are_spent():
+    answer = json.dumps({"scenarios": [{"name": "rows", "purpose": "Rows.", "seed": [
+        {"table": "customers", "rows": [CUSTOMER, {"id": 1, "email": "b@x"}, {"id": 2, "email": "c@x"}]},
+        {"table": "orders", "rows": [{"id": 1, "customer_id": 9, "quantity": 1}, {"id": 2, "customer_id": 2, "quantity": 1}]}]}]})
+
+    strict = parse_answer(answer, answer_format("inputs"), LITERALS, set())
+    [found], problems = parse_answer(answer, answer_format("inputs"), LITERALS, set(), lenient=True)
+
+    assert strict[0] is None and len(strict[1]) == 2
+    assert problems == [] and [len(item.rows) for item in found.seed] == [2, 1]
+    assert found.left_out == [
+        "seed[0] (customers).rows[1]: id = 1 is seeded twice in customers (the primary key): give each row its own value",
+        "seed[1] (orders).rows[0]: customer_id = 9 references customers, but no customers row with id = 9 is seeded "
+        "before it: seed the parent rows first"]
+    orphans = json.dumps({"scenarios": [{"name": "rows", "purpose": "Rows.", "seed": [
+        {"table": "orders", "rows": [{"id": 1, "customer_id": 9, "quantity": 1}]}]}]})
+    assert parse_answer(orphans, answer_format("inputs"), LITERALS, set(), lenient=True)[1] == [
+        "no row is left once the rows that break a key or refer to no row seeded before them are left out: "
+        "give every row its own key and seed parents first"]

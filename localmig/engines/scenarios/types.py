@@ -60,6 +60,7 @@ class Scenario(BaseModel):
     action: Action = "upgrade_then_downgrade"
     raises: bool = Field(False, description="The action's first step must raise.")
     expect: list[Expectation] = Field(default_factory=list)
+    left_out: list[str] = Field(default_factory=list, description="Rows of the answer left out, and why (inputs only).")
 
     @property
     def start(self) -> Step:

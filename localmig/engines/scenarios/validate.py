@@ -25,9 +25,13 @@ STATE = {"upgrade": "before the upgrade", "downgrade": "after the upgrade"}
 AFTER = {"upgrade": "after the upgrade", "downgrade": "after the downgrade"}
 
 
-def parse_answer(text: str, answer_format: AnswerFormat, literals: Literals,
-                 taken: set[str]) -> tuple[list[Scenario] | None, list[str]]:
-    """The scenarios of an answer (names made unique against ``taken`` test names), or its errors."""
+def parse_answer(text: str, answer_format: AnswerFormat, literals: Literals, taken: set[str], *,
+                 lenient: bool = False) -> tuple[list[Scenario] | None, list[str]]:
+    """The scenarios of an answer (names made unique against ``taken`` test names), or its errors.
+
+    ``lenient`` (inputs only, once the repair rounds are spent): rows that break a key or refer to
+    no row seeded before them are left out (:attr:`Scenario.left_out` says which), as the database
+    would refuse them; the answer is refused only when no row is left."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
@@ -38,6 +42,11 @@ def parse_answer(text: str, answer_format: AnswerFormat, literals: Literals,
         return None, _messages(error)[:12]
     converter = _Converter(answer_format, literals)
     scenarios = [converter.scenario(raw, taken) for raw in answer.scenarios]  # type: ignore[attr-defined]
+    if lenient:
+        scenarios = [kept for kept in (without_conflicts(s, answer_format, literals) for s in scenarios) if kept.seed]
+        if not scenarios:
+            return None, ["no row is left once the rows that break a key or refer to no row seeded before them "
+                          "are left out: give every row its own key and seed parents first"]
     errors = check_scenarios(scenarios, answer_format, literals)
     return (None, errors) if errors else (scenarios, [])
 
@@ -167,6 +176,25 @@ def _seed_problems(scenario: Scenario, answer_format: AnswerFormat, literals: Li
             problems += [f"{at}: {p}" for p in _key_problems(item.table, info, row, inserted, answer_format, literals)]
             inserted.setdefault(item.table, []).append(row)
     return problems
+
+
+def without_conflicts(scenario: Scenario, answer_format: AnswerFormat, literals: Literals) -> Scenario:
+    """The scenario without the rows that break a key or refer to no row seeded before them."""
+    inserted: dict[str, list[dict[str, Any]]] = {}
+    seed, left_out = [], list(scenario.left_out)
+    for number, item in enumerate(scenario.seed):
+        info = answer_format.tables[item.table].info(scenario.start)
+        rows = []
+        for row_number, row in enumerate(item.rows):
+            problems = _key_problems(item.table, info, row, inserted, answer_format, literals) if info else []
+            if problems:
+                left_out.append(f"seed[{number}] ({item.table}).rows[{row_number}]: {problems[0]}")
+                continue
+            inserted.setdefault(item.table, []).append(row)
+            rows.append(row)
+        if rows:
+            seed.append(item.model_copy(update={"rows": rows}))
+    return scenario.model_copy(update={"seed": seed, "left_out": left_out})
 
 
 def _key_problems(table: str, info: Any, row: dict[str, Any], inserted: dict[str, list[dict[str, Any]]],
