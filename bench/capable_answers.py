@@ -106,6 +106,12 @@ def people_full_name(p: str) -> dict:
                                    [expect("people", values={"full_name": "Ada Lovelace"})], action="upgrade")]}
 
 
+def people_index(p: str) -> dict:
+    return {"scenarios": [scenario("people_are_kept_by_the_index", "An index changes no row.",
+                                   [seed("people", {"id": 1, "full_name": "Ada Lovelace"}, {"id": 2, "full_name": "Ada Lovelace"})],
+                                   [expect("people", where={"full_name": "Ada Lovelace"}, count=2)])]}
+
+
 def tickets_cleanup(p: str) -> dict:
     large, medium = ph(p, "amount_cents >= "), ph(p, "amount_cents >= ", 1)
     big, middle, small = ph(p, "THEN "), ph(p, "THEN ", 1), ph(p, "ELSE ")
@@ -159,7 +165,7 @@ def tickets_closed_at(p: str) -> dict:
 ANSWERS: dict[str, Answer] = {
     "d1a004c81e95": demo_flags, "d1a0055ad3f0": demo_backfill, "d1a008e2a5c9": demo_status_required,
     "d1a0094d7b13": demo_discontinued, "d1a010a6f352": demo_phone,
-    "da7a02e4f5a6": accounts_tier, "da7a04f0a1b2": accounts_domain, "c0de02e3f5a7": people_full_name,
+    "da7a02e4f5a6": accounts_tier, "da7a04f0a1b2": accounts_domain, "c0de02e3f5a7": people_full_name, "c0de03b8c0d2": people_index,
     "ba1e02d4e5f6": tickets_cleanup, "ba1e03a7b8c9": tickets_emails, "ba1e04c1d2e3": tickets_closed_at,
 }
 

@@ -69,6 +69,7 @@ class ModelStats:
     answer_tokens: int = 0
     tests: int = 0
     to_review: int = 0
+    errors: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -103,6 +104,8 @@ def stats_of(items: list[ReviewItem]) -> ModelStats:
         found.asked += 1
         found.valid_first += bool(conversation.valid[:1] == [True])
         found.valid_after_repair += item.model_error is None
+        if item.model_error:
+            found.errors.append(f"{item.revision.id}: {item.model_error[:300]}")
         found.requests += len(conversation.exchanges)
         found.seconds += conversation.seconds
         found.answer_tokens += conversation.answer_tokens
@@ -241,6 +244,8 @@ def report(results: list[ProjectResult], real: bool) -> None:
               f"({total.valid_after_repair / asked:.0%}), {total.requests} requests, {total.seconds:.1f} s "
               f"({total.seconds / asked:.1f} s per revision, {total.answer_tokens} answer tokens), "
               f"{total.tests} tests ({total.to_review} to review)")
+        for error in total.errors:
+            print(f"    no valid answer for {error}")
     survivors = [(r.name, m) for r in results for m, g in r.mutants if "capable" not in g]
     if survivors:
         print("\nMutants no set killed:")

@@ -79,7 +79,7 @@ def test_each_column_has_its_json_type_bounds_members_and_nullability():
 
     assert customers["additionalProperties"] is False
     assert customers["properties"] == {
-        "id": {"type": "integer"},  # a key: the model's own number, no placeholder
+        "id": {"anyOf": [{"type": "integer"}, {"$ref": "#/$defs/NumberPlaceholder"}]},  # keys too: WHERE id < :num_2
         "email": {"maxLength": 64, "type": "string"},
         "tier": {"anyOf": [{"enum": ["gold", "standard"], "type": "string"}, {"$ref": "#/$defs/StringPlaceholder"},
                            {"type": "null"}]},
@@ -93,7 +93,7 @@ def test_each_column_has_its_json_type_bounds_members_and_nullability():
     assert schema["$defs"]["StringPlaceholder"] == {"enum": ["<str_1>", ":str_1"], "type": "string"}
     orders = seed_branches(schema)["orders"]
     assert orders["properties"]["quantity"] == {"anyOf": [{"type": "integer"}, {"$ref": "#/$defs/NumberPlaceholder"}]}
-    assert orders["properties"]["customer_id"] == {"type": "integer"}
+    assert orders["properties"]["customer_id"] == {"anyOf": [{"type": "integer"}, {"$ref": "#/$defs/NumberPlaceholder"}]}
 
 
 def test_scenarios_may_seed_a_table_created_by_the_revision_for_a_downgrade_inputs_may_not():

@@ -63,6 +63,12 @@ def test_names_lose_a_test_prefix_and_are_made_unique():
     assert [s.name for s in found] == ["orders_kept", "orders_kept_2", "upgrade_adds_orders_note_2"]
 
 
+def test_the_same_scenario_twice_is_kept_once():
+    found, problems = parse(scenario("first"), scenario("second"), scenario("third", action="upgrade_then_downgrade"))
+
+    assert problems == [] and [s.name for s in found] == ["first", "third"]
+
+
 def test_the_same_row_twice_is_kept_once():
     [found], problems = parse(scenario(seed=[{"table": "customers", "rows": [CUSTOMER, CUSTOMER]},
                                              {"table": "customers", "rows": [CUSTOMER]}]))

@@ -95,15 +95,13 @@ class AnswerFormat:
 
     def _value(self, table: TableFormat, column: str, *, sets: bool = False) -> Any:
         kind = table.kinds[column]
-        keys = {c for info in (table.before, table.after) if info is not None
-                for c in [*info.primary_key.columns, *(c for fk in info.foreign_keys for c in fk.columns)]}
         base: Any = Literal.__getitem__(kind.labels) if kind.kind == "enum" else PYTHON_TYPES[kind.kind]
         if kind.kind == "str":
             base = Annotated[str, Field(max_length=kind.max_length)]
-        if kind.numeric and self.numbers and column not in keys:  # a key is the model's own number
+        if kind.numeric and self.numbers:  # keys too: WHERE id < :num_19 is a condition like any other
             base = Union[base, self.numbers]  # noqa: UP007 (built at run time)
         short = kind.kind == "str" and (kind.max_length or 0) < len("<str_10>")
-        if (kind.kind == "enum" or short) and self.strings and column not in keys:  # else a string takes them anyway
+        if (kind.kind == "enum" or short) and self.strings:  # else a string takes them anyway
             base = Union[base, self.strings]  # noqa: UP007
         if sets:
             base = Union[base, Annotated[list[base], Field(min_length=1, max_length=MAX_SET)]]  # noqa: UP007

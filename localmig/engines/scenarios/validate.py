@@ -48,7 +48,20 @@ def parse_answer(text: str, answer_format: AnswerFormat, literals: Literals, tak
             return None, ["no row is left once the rows that break a key or refer to no row seeded before them "
                           "are left out: give every row its own key and seed parents first"]
     errors = check_scenarios(scenarios, answer_format, literals)
-    return (None, errors) if errors else (scenarios, [])
+    return (None, errors) if errors else (_distinct(scenarios), [])
+
+
+def _distinct(scenarios: list[Scenario]) -> list[Scenario]:
+    """The scenarios without repeats of an earlier one (same rows, action and expectations): the
+    same test twice proves nothing more."""
+    seen: set[str] = set()
+    kept = []
+    for scenario in scenarios:
+        key = repr((scenario.seed, scenario.action, scenario.raises, scenario.expect))
+        if key not in seen:
+            seen.add(key)
+            kept.append(scenario)
+    return kept
 
 
 _UNION_TAG = re.compile(r"^(int|float|str|bool|none|datetime|date|time|uuid|decimal|constrained-str|list\[.*\]|"
