@@ -58,7 +58,8 @@ def test_columns_left_out_stay_out_and_null_stays_null():
 
 
 def test_names_lose_a_test_prefix_and_are_made_unique():
-    found, _ = parse(scenario("test_orders_kept"), scenario("orders_kept"), scenario("upgrade_adds_orders_note"))
+    found, _ = parse(scenario("test_orders_kept"), scenario("orders_kept", action="upgrade_then_downgrade"),
+                     scenario("upgrade_adds_orders_note", expect=[{"table": "customers", "after": "upgrade", "count": 2}]))
 
     assert [s.name for s in found] == ["orders_kept", "orders_kept_2", "upgrade_adds_orders_note_2"]
 
