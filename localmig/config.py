@@ -9,8 +9,9 @@ raw Ollama tag (which then gets the default profile's options).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from platformdirs import user_config_dir
@@ -46,10 +47,33 @@ class ModelProfile(BaseModel):
     repair_rounds: int = Field(2, ge=0, le=5, description="How many times a bad answer goes back for repair.")
     timeout: float = Field(300, gt=0, description="Seconds to wait for one answer.")
     host: str | None = Field(None, description="Ollama host for this profile.")
+    output: Literal["scenarios", "inputs", "code"] | None = Field(
+        None, description="What the model answers: data scenarios with expectations, seed rows only (inputs), or "
+                          "test code; default: inputs for models under 4B parameters (by their tag), else scenarios.")
 
     @property
     def pull_command(self) -> str:
         return f"ollama pull {self.model}"
+
+    @property
+    def model_output(self) -> Literal["scenarios", "inputs", "code"]:
+        """The output this profile's model answers in (``output``, else by the model's size)."""
+        if self.output is not None:
+            return self.output
+        size = parameters_in_billions(self.model)
+        return "inputs" if size is not None and size < SMALL_MODEL_BILLIONS else "scenarios"
+
+
+SMALL_MODEL_BILLIONS = 4.0
+
+
+def parameters_in_billions(tag: str) -> float | None:
+    """The model's size as its tag says it (``smollm2:135m`` -> 0.135, ``qwen2.5-coder:7b`` -> 7.0)."""
+    match = re.search(r"(?:^|[:\-_])(\d+(?:\.\d+)?)([mb])(?=$|[-_:.])", tag.lower())
+    if match is None:
+        return None
+    number = float(match.group(1))
+    return number / 1000 if match.group(2) == "m" else number
 
 
 class Settings(BaseModel):

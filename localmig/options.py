@@ -31,3 +31,5 @@ class ModelChoice(BaseModel):
     config: Path | None = Field(None, description="models.yaml to use instead of the usual look-up.")
     prompts: Path | None = Field(None, description="A folder of prompt templates that override the packaged ones.")
     replay_only: bool = Field(False, description="Answer only from the cache; a miss is an error.")
+    output: Literal["scenarios", "inputs", "code"] | None = Field(
+        None, description="What the model answers (--model-output); default: the profile's output.")

@@ -229,7 +229,8 @@ class Session:
         self.model, self.model_skipped = None, None
         try:
             self.model = ModelLayer.open(choice, self.store, project_root=self.project.root,  # type: ignore[arg-type]
-                                         dialect=self.capture.dialect, snapshots=self.snapshots, events=self.events)
+                                         dialect=self.capture.dialect, snapshots=self.snapshots, events=self.events,
+                                         history=self.live_capture.history)
         except (ModelUnavailable, ModelNotPulled) as error:
             if choice.mode == "require":
                 raise
@@ -241,8 +242,8 @@ class Session:
     def model_label(self) -> str | None:
         return self.model.label if self.model else None
 
-    def context_for(self, item: ReviewItem) -> Conversation:
-        """What the model would be sent first for ``item`` (nothing is sent)."""
+    def context_for(self, item: ReviewItem) -> Conversation | None:
+        """What the model would be sent first for ``item`` (nothing is sent; None: nothing would be)."""
         assert self.model is not None, "no model layer: call use_model() first"
         return self.model.conversation_for(item)
 
@@ -310,8 +311,10 @@ class Session:
     def _with_model_answer(self, item: ReviewItem, answer: ModelAnswer | None) -> ReviewItem:
         if answer is None:
             return item
+        self._add_findings(answer.findings)
         plan = item.plan.merged(answer.tests) if answer.tests is not None else item.plan
-        return item.model_copy(update={"plan": plan, "conversation": answer.conversation, "model_error": answer.error})
+        return item.model_copy(update={"plan": plan, "conversation": answer.conversation, "model_error": answer.error,
+                                       "findings": self.findings_for(item.revision.id)})
 
     def render(self, item: ReviewItem) -> ReviewItem:
         """Every planned test rendered once, and the module with all of them (what verification runs)."""
@@ -391,20 +394,22 @@ class Session:
         return bool(self._add_findings(found))
 
     def _repair_loop(self, items: list[ReviewItem], jobs: int, cancel: CancelToken) -> list[ReviewItem]:
-        """Send failing model tests back with their pytest output, for the profile's rounds."""
+        """Send failing model tests back (code: with their pytest output; scenarios: with what was
+        observed, then recorded as observed), for the model layer's rounds."""
         from .modelrun import model_failures
 
         if self.model is None:
             return items
-        for _ in range(self.model.repair_rounds):
+        for _ in range(self.model.test_rounds):
             failing = [i for i in items if i.conversation is not None and model_failures(i.outcomes)]
-            if not failing or self.model.stopped:
+            if not failing or (self.model.stopped and self.model.output == "code"):
                 break
             with self.timed("model"):
                 answers = self.model.repair_all(failing, jobs, cancel)
             repaired = {}
             for item in failing:
                 answer = answers[item.revision.id]
+                self._add_findings(answer.findings)
                 if answer.tests is None:
                     continue
                 deterministic = item.plan.model_copy(update={"tests": [t for t in item.plan.tests if t.engine == "deterministic"]})

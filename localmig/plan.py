@@ -30,6 +30,8 @@ class TestCase(BaseModel):
     body: str = Field(description="The function body: Python statements, no def line.")
     engine: Engine = "deterministic"
     xfail: str | None = Field(None, description="Reason, when the test is kept although it failed (batch --keep-failing).")
+    review: str | None = Field(None, description="Why a person should confirm this test before trusting it "
+                                                 "(a model scenario recorded as localmig observed it).")
 
     @field_validator("body")
     @classmethod

@@ -16,7 +16,7 @@ from platformdirs import user_config_dir
 from .errors import ConfigError
 
 PACKAGED = Path(__file__).parent / "data" / "prompts"
-NAMES = ("system", "generate", "repair_answer", "repair_tests")
+NAMES = ("system", "system_inputs", "system_code", "generate", "repair_answer", "repair_tests", "repair_scenarios")
 
 
 class PromptSet:

@@ -30,6 +30,7 @@ from ..pipeline import Session
 from ..project import RevisionInfo
 from ..write import atomic_write
 from .common import ProgressView, console, line, model_choice, model_options, out, plain, project_options
+from .generate import model_output_option
 from .scan import print_findings
 
 
@@ -78,11 +79,11 @@ class BatchView(ProgressView):
               help="Write a JSON report here (its JSON schema: docs/batch-report.schema.json).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @model_options
+@model_output_option
 def batch(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, all_revisions: bool,
           revisions: tuple[str, ...], since: str | None, missing: bool, branch: str | None, out_dir: Path | None,
           jobs: int, chunk: int, keep_failing: bool, dry_run: bool, force: bool, vendor: bool, report_file: Path | None,
-          quiet: bool,
-          **model: object) -> None:
+          quiet: bool, model_output: str | None, **model: object) -> None:
     """Generate, verify and write tests for many revisions, resumably (a re-run skips current files).
 
     Exit codes: 0 done; 1 a generated test had to be left out (localmig bug) or kept as xfail;
@@ -92,7 +93,7 @@ def batch(path: Path, db_url: str | None, builtin_env: bool, metadata: str | Non
     """
     if all_revisions and (revisions or since or missing or branch):
         raise click.UsageError("--all cannot be combined with --rev, --since, --missing or --branch")
-    choice = model_choice(**model)  # type: ignore[arg-type]
+    choice = model_choice(**model).model_copy(update={"output": model_output})  # type: ignore[arg-type]
     options = BatchOptions(revisions=list(revisions), since=since, missing=missing, branch=branch, jobs=jobs,
                            chunk=chunk, keep_failing=keep_failing, dry_run=dry_run, force=force)
     session_options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, out=out_dir,

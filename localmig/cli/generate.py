@@ -14,6 +14,12 @@ from ..pipeline import Session
 from .common import ProgressView, line, model_choice, model_options, out, plain, project_options
 from .scan import print_findings
 
+model_output_option = click.option(
+    "--model-output", type=click.Choice(["scenarios", "inputs", "code"]), default=None,
+    help="What the model answers: data scenarios with expectations, seed rows only (inputs: localmig records "
+         "what the migration does with them), or test code. Default: the profile's (inputs for models under "
+         "4B parameters, else scenarios).")
+
 
 @click.command()
 @project_options
@@ -26,9 +32,10 @@ from .scan import print_findings
               help="Also write the runtime (pytest-localmig) beside the suite, for repositories that cannot install it.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @model_options
+@model_output_option
 def generate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, revisions: tuple[str, ...],
              all_revisions: bool, out_dir: Path | None, dry_run: bool, force: bool, vendor: bool, quiet: bool,
-             **model: object) -> None:
+             model_output: str | None, **model: object) -> None:
     """Generate tests, run them on scratch databases, and write the suite.
 
     The deterministic engine always runs; the model layer adds tests when Ollama answers
@@ -39,7 +46,7 @@ def generate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | 
     """
     if revisions and all_revisions:
         raise click.UsageError("give --rev or --all, not both")
-    choice = model_choice(**model)  # type: ignore[arg-type]
+    choice = model_choice(**model).model_copy(update={"output": model_output})  # type: ignore[arg-type]
     options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, out=out_dir,
                              vendor=vendor)
     with ProgressView(quiet=quiet) as view, Session.open(options, view) as session:

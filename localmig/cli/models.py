@@ -19,6 +19,7 @@ from .common import ProgressView, line, out, plain, project_options
 
 if TYPE_CHECKING:
     from ..llm import ProfileState
+from .generate import model_output_option
 
 
 @click.command()
@@ -89,21 +90,27 @@ def _project_root(path: Path) -> Path | None:
 @click.option("--prompts", "prompts_dir", type=click.Path(path_type=Path, file_okay=False), help="Prompt overrides.")
 @click.option("--hint", default="", help="A reviewer's hint, as the TUI's regenerate adds it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the request body exactly as sent to /api/chat.")
+@model_output_option
 def show_prompt(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, revision: str,
-                model_name: str | None, config_file: Path | None, prompts_dir: Path | None, hint: str, as_json: bool) -> None:
+                model_name: str | None, config_file: Path | None, prompts_dir: Path | None, hint: str, as_json: bool,
+                model_output: str | None) -> None:
     """Print exactly what would be sent to the model for one revision (nothing is sent)."""
     options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata)
     with ProgressView(quiet=True) as view, Session.open(options, view) as session:
         layer = session.use_model(ModelChoice(mode="require", model=model_name, config=config_file,
-                                              prompts=prompts_dir, replay_only=True))
+                                              prompts=prompts_dir, replay_only=True, output=model_output))
         item = session.plan(session.project.revision(revision), hint=hint)
         if item.diff is None:
             raise click.ClickException(f"{item.revision.id} could not be applied, so there is nothing to send")
         conversation = session.context_for(item)
     assert layer is not None
     engine = layer.engine
+    if conversation is None:
+        click.echo(f"nothing would be sent for {item.revision.id}: no table it is about can hold rows before it, "
+                   f"so there is no data scenario to ask for (--model-output code asks for test code instead)")
+        return
     if as_json:
-        body = {"model": engine.profile.model, "messages": conversation.messages, "format": engine.schema,
+        body = {"model": engine.profile.model, "messages": conversation.messages, "format": conversation.answer_format,
                 "options": engine.profile.options.model_dump(exclude_none=True)}
         click.echo(json.dumps(body, indent=2))
         return

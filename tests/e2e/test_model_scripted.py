@@ -23,7 +23,7 @@ import pytest
 
 from localmig.config import Settings
 from localmig.context import build_context, estimate_tokens
-from localmig.engines.answers import answer_schema
+from localmig.engines.answers import answer_schema, check_answer
 from localmig.engines.model import ModelEngine
 from localmig.errors import AnswerInvalid, ExitCode, PromptTooLarge
 from localmig.events import Notice
@@ -61,8 +61,10 @@ def clean_environment(tmp_path, monkeypatch):
 
 
 def write_config(path: Path, host: str, *, model: str = MODEL, family: str = "default", repair_rounds: int = 1,
-                 timeout: float = 60, num_ctx: int = 16384, num_predict: int = 1024, extra: str = "") -> Path:
-    """A models.yaml with one profile, ``test``, on ``host``."""
+                 timeout: float = 60, num_ctx: int = 16384, num_predict: int = 1024, extra: str = "",
+                 output: str | None = "code") -> Path:
+    """A models.yaml with one profile, ``test``, on ``host``. ``output`` is the profile's (code
+    answers unless told otherwise: the tests here script code answers; None leaves it to the model's size)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(f"""\
         default: test
@@ -74,7 +76,7 @@ def write_config(path: Path, host: str, *, model: str = MODEL, family: str = "de
             options: {{temperature: 0, seed: 42, num_ctx: {num_ctx}, num_predict: {num_predict}}}
             repair_rounds: {repair_rounds}
             timeout: {timeout}
-        """) + extra, encoding="utf-8")
+        """) + (f"    output: {output}\n" if output else "") + extra, encoding="utf-8")
     return path
 
 
@@ -159,7 +161,8 @@ def start(demo, engine: ModelEngine, revision: str = DATA_REV):
 
 def propose(demo, engine: ModelEngine, revision: str = DATA_REV):
     conversation, before, after, existing = start(demo, engine, revision)
-    return conversation, engine.propose(conversation, before, after, existing)
+    return conversation, engine.propose(conversation, lambda text: check_answer(
+        text, conversation.revision, before, after, existing))
 
 
 def test_a_valid_answer_is_one_request_under_the_schema(demo, tmp_path):
@@ -170,7 +173,7 @@ def test_a_valid_answer_is_one_request_under_the_schema(demo, tmp_path):
         conversation, plan = propose(demo, engine)
 
     [request] = server.chat_requests()
-    assert request.json["format"] == engine.schema
+    assert request.json["format"] == conversation.answer_format == answer_schema()
     assert request.json["stream"] is True
     assert [m["role"] for m in request.json["messages"]] == ["system", "user"]
     assert request.json["messages"][1]["content"].startswith(f"Revision {DATA_REV}: order_statuses lookup table")
@@ -282,7 +285,7 @@ def test_an_answer_cut_at_the_token_cap_goes_back_for_repair(demo, tmp_path):
 def test_a_small_context_window_cuts_the_prompt_and_says_what_was_cut(demo, tmp_path):
     with ScriptedOllama() as server:
         whole, *_ = start(demo, engine_on(server, tmp_path / "measure"))
-    needed = sum(estimate_tokens(m["content"]) for m in whole.messages) + estimate_tokens(json.dumps(answer_schema()))
+    needed = sum(estimate_tokens(m["content"]) for m in whole.messages)  # the format is a grammar, no part of the prompt
     num_ctx = needed + 64 - 20  # 20 tokens short of the whole prompt, with 64 for the answer
     with ScriptedOllama() as server:
         server.answer_json(answer(model_test("test_model_backfills_missing_status")))

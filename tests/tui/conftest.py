@@ -58,9 +58,9 @@ def write_models_yaml(path: Path, host: str, keys: dict[str, str] | None = None)
     lines = [
         "default: codellama",
         "profiles:",
-        f"  codellama: {{model: '{CODELLAMA}', host: '{host}', repair_rounds: 0, timeout: 30}}",
-        f"  qwen: {{model: '{QWEN}', host: '{host}', repair_rounds: 0, timeout: 30}}",
-        f"  absent: {{model: 'absent:1b', host: '{host}', repair_rounds: 0, timeout: 30}}",
+        f"  codellama: {{model: '{CODELLAMA}', host: '{host}', repair_rounds: 0, timeout: 30, output: code}}",
+        f"  qwen: {{model: '{QWEN}', host: '{host}', repair_rounds: 0, timeout: 30, output: code}}",
+        f"  absent: {{model: 'absent:1b', host: '{host}', repair_rounds: 0, timeout: 30, output: code}}",
     ]
     if keys:
         lines.append("keys:")

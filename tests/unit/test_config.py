@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from localmig.config import DEFAULT_HOST, PACKAGED, Settings, candidates, load_settings, parse_settings
+from localmig.config import DEFAULT_HOST, PACKAGED, ModelProfile, Settings, candidates, load_settings, parse_settings
 from localmig.errors import ConfigError, ExitCode
 from tests.conftest import run_cli
 from tests.ollama_servers import ScriptedOllama
@@ -288,7 +288,8 @@ def test_the_cli_takes_model_by_profile_name_by_raw_tag_and_from_localmig_model(
     environment = {"XDG_CONFIG_HOME": str(tmp_path / "xdg")}
 
     def body(*args: str, **env: str) -> dict:
-        result = run_cli("show-prompt", str(root), "--rev", "d1a001e4c7b2", "--json", *args, env={**environment, **env})
+        result = run_cli("show-prompt", str(root), "--rev", "d1a001e4c7b2", "--json", "--model-output", "code", *args,
+                         env={**environment, **env})
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout)
 
@@ -304,3 +305,14 @@ def test_the_cli_takes_model_by_profile_name_by_raw_tag_and_from_localmig_model(
     assert by_tag["model"] == "deepseek-coder:6.7b-instruct" and by_tag["options"] == default["options"]
     assert by_tag["messages"][0]["content"].startswith("You are DeepSeek Coder")  # the family of the tag's name
     assert from_env["model"] == "starcoder2:3b"
+
+
+@pytest.mark.parametrize("tag, output, expected", [
+    ("smollm2:135m", None, "inputs"), ("qwen2.5-coder:1.5b", None, "inputs"), ("codellama:7b-instruct", None, "scenarios"),
+    ("deepseek-coder:6.7b-instruct", None, "scenarios"), ("mystery:latest", None, "scenarios"),
+    ("smollm2:135m", "scenarios", "scenarios"), ("codellama:7b-instruct", "code", "code"),
+])
+def test_what_a_profile_answers_is_its_output_else_inputs_for_models_under_4b(tag, output, expected):
+    profile = ModelProfile(model=tag, output=output)
+
+    assert profile.model_output == expected

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from localmig.context import estimate_tokens
 from localmig.engines.answers import ALLOWED_MODULES, FIXTURE_API, MAX_TESTS, answer_schema
+from localmig.engines.scenarios.types import MAX_ROWS, MAX_SCENARIOS
 from localmig.errors import ConfigError, ExitCode
 from localmig.prompts import NAMES, PACKAGED, PromptSet
 from localmig.store import cache_key
@@ -17,7 +19,8 @@ GENERATE_VARIABLES = {
     "revision": "abc", "message": "m", "dialect": "sqlite", "changes": "- c", "schema_before": "t:", "schema_after": "t:",
     "source": "pass", "existing_tests": "(none)", "findings": "(none)", "hint": "", "cut": "",
 }
-SYSTEM_VARIABLES = {"fixture_api": FIXTURE_API, "allowed_imports": ", ".join(ALLOWED_MODULES), "max_tests": MAX_TESTS}
+SYSTEM_VARIABLES = {"fixture_api": FIXTURE_API, "allowed_imports": ", ".join(ALLOWED_MODULES), "max_tests": MAX_TESTS,
+                    "max_scenarios": MAX_SCENARIOS, "max_rows": MAX_ROWS}
 
 
 @pytest.fixture(autouse=True)
@@ -46,21 +49,34 @@ def test_every_template_of_every_family_renders_with_what_localmig_provides(fami
     prompts = PromptSet(family)
 
     assert prompts.version == (PACKAGED / "VERSION").read_text().strip()
-    system = prompts.render("system", **SYSTEM_VARIABLES)
+    scenarios = prompts.render("system", **SYSTEM_VARIABLES)
+    inputs = prompts.render("system_inputs", **SYSTEM_VARIABLES)
+    code = prompts.render("system_code", **SYSTEM_VARIABLES)
     generate = prompts.render("generate", **GENERATE_VARIABLES)
-    assert not re.search(r"\$[A-Za-z_{]", system + generate)  # every placeholder was filled
-    assert FIXTURE_API in system and f"{MAX_TESTS}" in system
+    assert not re.search(r"\$[A-Za-z_{]", scenarios + inputs + code + generate)  # every placeholder was filled
+    assert FIXTURE_API in code and f"{MAX_TESTS}" in code
+    assert f"At most {MAX_SCENARIOS} scenarios" in scenarios and FIXTURE_API not in scenarios
+    assert "placeholders" in scenarios and "placeholders" in inputs
     assert generate.startswith("Revision abc: m\nDatabase: sqlite")
     assert "Your answer could not be used:\n- e" in prompts.render("repair_answer", errors="- e")
     assert "- f" in prompts.render("repair_tests", failures="- f")
+    assert "These did not hold:\n- o\n" in prompts.render("repair_scenarios", observations="- o")
+
+
+@pytest.mark.parametrize("family", ["default", "codellama", "deepseek"])
+@pytest.mark.parametrize("name, limit", [("system", 700), ("system_inputs", 400), ("system_code", 800)])
+def test_system_prompts_stay_small(family, name, limit):
+    """They are sent with every request; a 4k context (CodeLlama's default) must keep room for the revision."""
+    assert estimate_tokens(PromptSet(family).render(name, **SYSTEM_VARIABLES)) <= limit
 
 
 def test_a_family_file_overrides_only_that_file():
     prompts = PromptSet("codellama")
 
-    assert prompts.paths["system"] == PACKAGED / "codellama" / "system.txt"
-    assert {name: prompts.paths[name] for name in NAMES if name != "system"} == {
-        name: PACKAGED / "default" / f"{name}.txt" for name in NAMES if name != "system"
+    family = {"system", "system_inputs", "system_code"}
+    assert {name: prompts.paths[name] for name in family} == {name: PACKAGED / "codellama" / f"{name}.txt" for name in family}
+    assert {name: prompts.paths[name] for name in NAMES if name not in family} == {
+        name: PACKAGED / "default" / f"{name}.txt" for name in NAMES if name not in family
     }
     assert PromptSet("starcoder").paths["system"] == PACKAGED / "default" / "system.txt"
 
