@@ -244,6 +244,21 @@ def test_rows_the_history_inserted_with_volatile_values_do_not_break_the_suite(p
         assert set(run_suite(suite_of(root)).values()) == {"passed"}
 
 
+def test_an_expression_based_index_is_read_from_the_catalog_and_tested_without_warnings(project):
+    root = project("expression_index")
+    done = generate(root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Skipped unsupported reflection" not in done.stdout + done.stderr
+    module = next(suite_of(root).glob("test_e1d502a0c0d0_*.py"))
+    assert "assert index['expressions'] == ['(lower(email))']" in module.read_text(encoding="utf-8")
+    outcomes = run_suite(suite_of(root), "-W", "error::sqlalchemy.exc.SAWarning")
+    assert outcomes and set(outcomes.values()) == {"passed"}
+    revision = next((root / "migrations" / "versions").glob("e1d502a0c0d0_*.py"))
+    revision.write_text(revision.read_text().replace('    op.drop_index("ix_users_lower_email", table_name="users")',
+                                                     "    pass"))
+    assert run_suite(suite_of(root))[f"{module.stem}::test_downgrade_restores_users"] == "failure"
+
+
 def test_a_revision_that_consumes_module_level_data_is_run_afresh_each_time(project):
     """Its upgrade pops values from a module-level list: a second run in the same process (capture,
     then observation) must see the file as it is, not the list the first run emptied."""
