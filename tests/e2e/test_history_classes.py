@@ -321,3 +321,21 @@ def test_check_fails_when_nothing_ran(linear_suite):
         module.write_text(re.sub(r"\ndef test_", "\ndef skipped_", text))
     done = run_cli("check", str(linear_suite))
     assert done.returncode == 1 and "nothing_ran" in done.stdout, done.stdout
+
+
+def test_generate_json_reports_every_test_with_its_verdict(project):
+    root = project("masked_downgrade")
+    done = generate(root, "--json", "--dry-run")
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["dry_run"] is True and document["model"] is None
+    assert [r["revision"] for r in document["revisions"]] == ["3a5c01a0c0d0", "3a5c02a0c0d0"]
+    second = document["revisions"][1]
+    verdicts = {o["test"]: o["verdict"] for o in second["outcomes"]}
+    assert verdicts["test_downgrade_restores_authors"] == "migration_defect"
+    assert verdicts["test_downgrade_restores_books"] == "passed"
+    assert sum(second["tests"].values()) == len(second["outcomes"])
+    assert [(f["kind"], f["revision"]) for f in document["findings"]] == [("downgrade_incomplete", "3a5c02a0c0d0")]
+    assert second["findings"] == ["downgrade_incomplete"]
+    assert all(f["action"] == "dry_run" for f in document["files"])
+    assert not suite_of(root).exists()
