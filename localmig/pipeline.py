@@ -14,6 +14,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -261,12 +262,12 @@ class Session:
             cancel.check()
             blank = ReviewItem(revision=revision, plan=TestPlan(revision=revision.id), existing=self.status(revision))
             hint = (hints or {}).get(revision.id, "")
-            items.append(self._guarded(blank, "planning", lambda r=revision, h=hint: self.plan(r, hint=h)))
+            items.append(self._guarded(blank, "planning", partial(self.plan, revision, hint=hint)))
         if self.model is not None:
             with self.timed("model"):
                 answers = self.model.ask_all(items, jobs, cancel)
             items = [self._with_model_answer(item, answers.get(item.revision.id)) for item in items]
-        items = [self._guarded(item, "rendering", lambda i=item: self.render(i)) for item in items]
+        items = [self._guarded(item, "rendering", partial(self.render, item)) for item in items]
         cancel.check()
         items = self.verify(items, cancel)
         items = self._repair_loop(items, jobs, cancel)

@@ -104,7 +104,7 @@ class _PlanBuilder:
         while unique in taken:
             unique, n = f"{name[:80]}_{n}", n + 1
         self.plan.tests.append(
-            TestCase(name=unique, aspect=aspect, docstring=docstring, body="\n".join(lines))  # type: ignore[arg-type]
+            TestCase(name=unique, aspect=aspect, docstring=docstring, body="\n".join(lines))
         )
 
     def need(self, imports: set[str]) -> None:
