@@ -305,7 +305,8 @@ class Session:
         with self.timed("observe"):
             observation = self.live_capture.observe(revision, before, after, capture.diff.touched_tables)
         self._add_findings(observation_findings(revision.id, observation, self.findings_for(revision.id), capture.diff))
-        plan = plan_for(revision, capture.diff, before, after, observation, one_way=self.one_way.get(revision.id))
+        plan = plan_for(revision, capture.diff, before, after, observation, one_way=self.one_way.get(revision.id),
+                        checks_models=self.capture.models_at_head is not None and self.capture.heads == [revision.id])
         self.events(RevisionProgress(revision=revision.id, stage="planned", detail=f"{len(plan.tests)} tests"))
         return item.model_copy(update={"diff": capture.diff, "observation": observation, "plan": plan,
                                        "findings": self.findings_for(revision.id)})

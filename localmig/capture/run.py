@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from pytest_localmig import (
     EnvironmentIgnoresURL,
     HarnessError,
@@ -51,6 +51,8 @@ class HistoryCapture(BaseModel):
     heads: list[str]
     captures: dict[str, RevisionCapture]
     findings: list[Finding]
+    models_at_head: list[str] | None = Field(None, description="How env.py's target_metadata differs from the "
+                                             "schema at head ([]: it matches); None: not compared.")
 
     def findings_for(self, revision: str) -> list[Finding]:
         return [f for f in self.findings if f.revision == revision]
@@ -64,6 +66,15 @@ MISSING_TABLE = ("no such table", "does not exist", "NoSuchTableError", "Undefin
 
 def _missing_table(error: str) -> bool:
     return any(text in error for text in MISSING_TABLE)
+
+
+def _models_finding(heads: list[str], differences: list[str] | None) -> list[Finding]:
+    if not differences:
+        return []
+    return [Finding(revision=heads[0], kind="models_differ_from_head",
+                    message=f"the models (env.py's target_metadata) differ from the schema at head in "
+                            f"{len(differences)} way{'s' if len(differences) != 1 else ''}",
+                    details=differences[:30] + ([f"... and {len(differences) - 30} more"] if len(differences) > 30 else []))]
 
 
 ProgressCallback = Callable[[str, str, int, int], None]  # phase, revision, done, total
@@ -127,14 +138,27 @@ class Capture:
             if progress:
                 progress("downgrade", "", 0, total)
             history.walk_downgrades()
+            models = self._models_at_head()
         self.result = HistoryCapture(
             dialect=self.dialect,
             revisions=self.project.revisions,
             heads=self.project.heads,
             captures={r.id: self._revision_capture(r.id) for r in self.project.revisions},
-            findings=self._findings(),
+            findings=self._findings() + _models_finding(self.project.heads, models),
+            models_at_head=models,
         )
         return self.result
+
+    def _models_at_head(self) -> list[str] | None:
+        """Compare env.py's target_metadata with the schema at the single head (None when there is
+        none, it was not applied, or env.py sets no target_metadata)."""
+        heads = self.project.heads
+        if len(heads) != 1 or heads[0] not in self.history.applied:
+            return None
+        try:
+            return self.history.models_differences(heads[0])
+        except Exception:
+            return None
 
     @property
     def dialect(self) -> str:

@@ -34,11 +34,20 @@ def plan_for(
     observation: DataObservation | None = None,
     *,
     one_way: str | None = None,
+    checks_models: bool = False,
 ) -> TestPlan:
     """Every deterministic test for one revision; with ``one_way`` (why the revision cannot be
     downgraded: it is declared one-way, or below such a revision) no downgrade or round-trip test,
-    and the rows test stops after the upgrade."""
+    and the rows test stops after the upgrade. With ``checks_models`` (the head, when env.py sets
+    target_metadata) a test that the models match the schema it leaves."""
     builder = _PlanBuilder(revision.id)
+    if checks_models:
+        builder.add("test_head_matches_models", "models",
+                    "The application's models (env.py's target_metadata) match the schema at head, as Alembic's "
+                    "autogenerate compares them.",
+                    ["differences = migrations.models_differences(REVISION)",
+                     "assert differences == [], 'the models differ from the migrations at head:\\n' + "
+                     "'\\n'.join(differences or [])"])
     replaced = _replaced_keys(diff)
     for change in diff.changes:
         if change.kind.startswith("drop_") and (change.table, change.name) in replaced:

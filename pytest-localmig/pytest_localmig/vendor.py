@@ -17,7 +17,7 @@ from .version import API_VERSION, __version__
 
 # Each after everything it imports.
 MODULES = ("version", "errors", "initial", "urls", "guard", "reflection", "views", "snapshot", "runner", "scratch",
-           "database", "history", "settings", "suites", "plugin")
+           "database", "models", "history", "settings", "suites", "plugin")
 
 _PACKAGE = Path(__file__).parent
 

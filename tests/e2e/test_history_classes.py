@@ -339,3 +339,23 @@ def test_generate_json_reports_every_test_with_its_verdict(project):
     assert second["findings"] == ["downgrade_incomplete"]
     assert all(f["action"] == "dry_run" for f in document["files"])
     assert not suite_of(root).exists()
+
+
+def test_models_that_drift_from_head_are_a_finding_and_a_failing_test(project):
+    root = project("models_drift")
+    (finding,) = scan(root)["findings"]
+    assert (finding["kind"], finding["revision"]) == ("models_differ_from_head", "e1d502a0c0d0")
+    assert finding["details"] == ["column users.nickname is in the models only"]
+    done = generate(root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    head = next(suite_of(root).glob("test_e1d502a0c0d0_*.py"))
+    assert "test_head_matches_models" in module_tests(head)
+    assert not any("test_head_matches_models" in module_tests(m) for m in suite_of(root).glob("test_e1d501*.py"))
+    outcomes = run_suite(suite_of(root))
+    assert outcomes.pop(f"{head.stem}::test_head_matches_models") == "failure"
+    assert set(outcomes.values()) == {"passed"}
+    # the models brought back in line with the history: the same test passes
+    models = root / "app_models.py"
+    models.write_text(models.read_text().replace('                 sa.Column("nickname", sa.String(30), nullable=True))',
+                                                 "                 )"))
+    assert run_suite(suite_of(root))[f"{head.stem}::test_head_matches_models"] == "passed"
