@@ -21,7 +21,7 @@ from alembic.util import load_python_file
 from sqlalchemy.engine import make_url
 
 from .errors import EnvironmentIgnoresURL, HarnessError
-from .guard import connect_guard
+from .guard import guarded_connects
 from .urls import new_engine, same_database, url_to_string
 
 
@@ -123,13 +123,8 @@ class MigrationRunner:
         try:
             with engine.connect() as connection:
                 self.config.attributes["connection"] = connection
-                guard = connect_guard(url)
-                sa.event.listen(sa.Engine, "do_connect", guard)
-                try:
-                    with EnvironmentContext(self.config, self.script, fn=migrations):
-                        self.script.run_env()
-                finally:
-                    sa.event.remove(sa.Engine, "do_connect", guard)
+                with guarded_connects(url), EnvironmentContext(self.config, self.script, fn=migrations):
+                    self.script.run_env()
                 if connection.in_transaction():
                     connection.commit()
         finally:
