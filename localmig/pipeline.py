@@ -435,13 +435,15 @@ class Session:
                                                                 expected=expected)}) if expected else item
         for outcome in broken.values():
             self._report_broken(item.revision.id, outcome, keep_failing)
-        if keep_failing:
+        refused = {name for name, o in broken.items() if o.refused}  # never written, not even as xfail
+        if keep_failing and len(refused) < len(broken):
             xfail = {name: "localmig: failed when generated: " + (o.message or "fails").splitlines()[0][:150]
-                     for name, o in broken.items()}
-            tests = [t.model_copy(update={"xfail": xfail.get(t.name)}) for t in item.plan.tests]
+                     for name, o in broken.items() if name not in refused}
+            tests = [t.model_copy(update={"xfail": xfail.get(t.name)}) for t in item.plan.tests if t.name not in refused]
             return item.model_copy(update={"plan": item.plan.model_copy(update={"tests": tests}),
+                                           "dropped": [broken[name] for name in sorted(refused)],
                                            "module": self._text(item.rendered, item.revision.id, xfail=xfail,
-                                                                expected=expected)})
+                                                                keep=[t.name for t in tests], expected=expected)})
         kept = [t for t in item.plan.tests if t.name not in broken]
         return item.model_copy(update={
             "plan": item.plan.model_copy(update={"tests": kept}),
@@ -454,11 +456,13 @@ class Session:
         deterministic = outcome.engine == "deterministic"
         if outcome.verdict == "not_run":
             why = "it did not run"
+        elif outcome.refused:
+            why = f"refused by localmig's runtime policy: {outcome.refused}"
         elif deterministic:
             why = "localmig bug: a deterministic test failed on a migration found sound"
         else:
             why = "the model's test still failed after the repair rounds"
-        done = "marked xfail" if keep_failing else "left out"
+        done = "marked xfail" if keep_failing and not outcome.refused else "left out"
         self.events(Notice(level="error" if deterministic else "warning",
                            message=f"{revision}: {done} {outcome.name} ({why})", hint=outcome.message or None))
 
