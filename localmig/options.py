@@ -15,6 +15,8 @@ class SessionOptions(BaseModel):
     db_url: str | None = Field(None, description="A PostgreSQL server for scratch databases; SQLite if empty.")
     builtin_env: bool = Field(False, description="Run on localmig's env.py instead of the project's.")
     metadata: str | None = Field(None, description="module:attribute of a MetaData, for the built-in env.")
+    initial_schema: list[str] = Field(default_factory=list, description="MODULE:ATTR the history starts from "
+                                      "(MetaData, declarative base or function of a Connection), in order.")
     out: Path | None = Field(None, description="Where the suite goes; default <project>/tests/migrations.")
     round_trips: bool = Field(False, description="Run every round trip (up, down, up) during the capture; "
                                                  "else only where a generated round-trip test fails.")

@@ -70,7 +70,8 @@ class Session:
     def __init__(self, options: SessionOptions, events: EventSink = ignore) -> None:
         self.options = options
         self.events = events
-        self.project: AlembicProject = load(options.path, builtin_env=options.builtin_env, metadata=options.metadata)
+        self.project: AlembicProject = load(options.path, builtin_env=options.builtin_env, metadata=options.metadata,
+                                               initial_schema=options.initial_schema)
         self.out = check_suite_folder(options.out or self.project.root / "tests" / "migrations",
                                       self.project.settings.version_folders)
         self.model: ModelLayer | None = None

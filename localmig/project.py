@@ -16,7 +16,7 @@ import traceback
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from alembic.config import Config
 from alembic.script import Script, ScriptDirectory
@@ -76,6 +76,7 @@ class ProjectSettings(BaseModel):
     version_folders: list[Path] = Field(default_factory=list)
     builtin_env: bool = Field(False, description="Run on localmig's env.py, not the project's.")
     metadata: str | None = Field(None, description="module:attribute of a MetaData for the built-in env.")
+    initial_schema: list[str] = Field(default_factory=list, description="MODULE:ATTR the history starts from.")
 
 
 class AlembicProject:
@@ -252,13 +253,14 @@ def _own_config(settings: ProjectSettings) -> Config:
     return Config()
 
 
-def locate(path: str | os.PathLike[str], *, builtin_env: bool = False, metadata: str | None = None) -> ProjectSettings:
+def locate(path: str | os.PathLike[str], *, builtin_env: bool = False, metadata: str | None = None,
+           initial_schema: list[str] | None = None) -> ProjectSettings:
     """Settings for the project at ``path`` (see the module docstring), or a ProjectError."""
     given = Path(path).expanduser()
     if not given.exists():
         raise ProjectError(f"{given}: no such file or folder")
     given = given.resolve()
-    settings = dict(builtin_env=builtin_env, metadata=metadata)
+    settings: dict[str, Any] = dict(builtin_env=builtin_env, metadata=metadata, initial_schema=initial_schema or [])
     if given.is_file():
         if given.suffix == ".ini":
             return _ini_settings(given, settings)
@@ -279,9 +281,10 @@ def locate(path: str | os.PathLike[str], *, builtin_env: bool = False, metadata:
     )
 
 
-def load(path: str | os.PathLike[str], *, builtin_env: bool = False, metadata: str | None = None) -> AlembicProject:
+def load(path: str | os.PathLike[str], *, builtin_env: bool = False, metadata: str | None = None,
+         initial_schema: list[str] | None = None) -> AlembicProject:
     """Locate and load the project at ``path``."""
-    return AlembicProject(locate(path, builtin_env=builtin_env, metadata=metadata))
+    return AlembicProject(locate(path, builtin_env=builtin_env, metadata=metadata, initial_schema=initial_schema))
 
 
 def revision_files(folders: list[Path], revision: str) -> list[Path]:

@@ -13,7 +13,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import BaseModel
-from pytest_localmig import EnvironmentIgnoresURL, HarnessError, MigrationFailed, MigrationHistory
+from pytest_localmig import (
+    EnvironmentIgnoresURL,
+    HarnessError,
+    InitialSchemaError,
+    MigrationFailed,
+    MigrationHistory,
+    initial_schema,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
@@ -49,6 +56,16 @@ class HistoryCapture(BaseModel):
         return [f for f in self.findings if f.revision == revision]
 
 
+EXPECTS_TABLES = ("the base revision expects tables that exist before it (an application that runs create_all() "
+                  "and then `alembic stamp`): start the history from them with --initial-schema MODULE:ATTR "
+                  "(the application's MetaData, declarative base, or a function of a Connection)")
+MISSING_TABLE = ("no such table", "does not exist", "NoSuchTableError", "UndefinedTable")
+
+
+def _missing_table(error: str) -> bool:
+    return any(text in error for text in MISSING_TABLE)
+
+
 ProgressCallback = Callable[[str, str, int, int], None]  # phase, revision, done, total
 
 
@@ -59,7 +76,13 @@ class Capture:
         self.project = project
         self.db_url = _check_url(db_url)
         try:
-            self.history = MigrationHistory(project.config(), self.db_url, round_trips=round_trips)
+            specs = project.settings.initial_schema
+            initial = initial_schema(specs, str(project.root)) if specs else None
+            self.history = MigrationHistory(project.config(), self.db_url, round_trips=round_trips, initial=initial)
+        except InitialSchemaError as error:
+            message, _, hint = str(error).partition(". give ")
+            raise ConfigError(message, hint=f"give {hint}" if hint else "fix the application's schema code, or "
+                              "leave --initial-schema out") from None
         except OperationalError as error:
             raise CaptureError(
                 f"cannot reach the scratch database server: {error.orig}",
@@ -155,6 +178,8 @@ class Capture:
                     later = (f"; {len(blocked)} later revision{'s' if len(blocked) != 1 else ''} could not be applied"
                              if blocked else "")
                     details = [f"not applied: {', '.join(blocked[:20])}" + (" ..." if len(blocked) > 20 else "")] if blocked else []
+                    if info.is_base and _missing_table(error) and not self.project.settings.initial_schema:
+                        details.append(EXPECTS_TABLES)
                     findings.append(Finding(revision=revision, kind="upgrade_failed", message=f"upgrade: {error}{later}",
                                             details=details))
                 continue

@@ -33,6 +33,9 @@ def project_options(function: Callable[..., Any]) -> Callable[..., Any]:
                      help="PostgreSQL server for scratch databases (localmig creates and drops its own); default: SQLite."),
         click.option("--builtin-env", is_flag=True, help="Run on localmig's env.py instead of the project's."),
         click.option("--metadata", metavar="MODULE:ATTR", help="MetaData for the built-in env (naming conventions)."),
+        click.option("--initial-schema", "initial_schema", metavar="MODULE:ATTR", multiple=True,
+                     help="The schema the first revision expects (a MetaData, a declarative base or a function of a "
+                          "Connection), for histories whose tables start from create_all(); repeatable."),
     ]
     for decorator in reversed(decorators):
         function = decorator(function)

@@ -33,7 +33,7 @@ model_output_option = click.option(
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @model_options
 @model_output_option
-def generate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, revisions: tuple[str, ...],
+def generate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, initial_schema: tuple[str, ...], revisions: tuple[str, ...],
              all_revisions: bool, out_dir: Path | None, dry_run: bool, force: bool, vendor: bool, quiet: bool,
              model_output: str | None, **model: object) -> None:
     """Generate tests, run them on scratch databases, and write the suite.
@@ -47,7 +47,7 @@ def generate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | 
     if revisions and all_revisions:
         raise click.UsageError("give --rev or --all, not both")
     choice = model_choice(**model).model_copy(update={"output": model_output})  # type: ignore[arg-type]
-    options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, out=out_dir,
+    options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, initial_schema=list(initial_schema), out=out_dir,
                              vendor=vendor)
     with ProgressView(quiet=quiet) as view, Session.open(options, view) as session:
         session.use_model(choice)

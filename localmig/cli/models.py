@@ -91,11 +91,11 @@ def _project_root(path: Path) -> Path | None:
 @click.option("--hint", default="", help="A reviewer's hint, as the TUI's regenerate adds it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the request body exactly as sent to /api/chat.")
 @model_output_option
-def show_prompt(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, revision: str,
+def show_prompt(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, initial_schema: tuple[str, ...], revision: str,
                 model_name: str | None, config_file: Path | None, prompts_dir: Path | None, hint: str, as_json: bool,
                 model_output: str | None) -> None:
     """Print exactly what would be sent to the model for one revision (nothing is sent)."""
-    options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata)
+    options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, initial_schema=list(initial_schema))
     with ProgressView(quiet=True) as view, Session.open(options, view) as session:
         layer = session.use_model(ModelChoice(mode="require", model=model_name, config=config_file,
                                               prompts=prompts_dir, replay_only=True, output=model_output))

@@ -72,7 +72,7 @@ def _operators(values: tuple[str, ...]) -> list[str] | None:
 @click.option("--report", "report_file", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the JSON report here (its JSON schema: docs/mutate-report.schema.json).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display and no survivor diffs, only the rates.")
-def mutate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, revisions: tuple[str, ...],
+def mutate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, initial_schema: tuple[str, ...], revisions: tuple[str, ...],
            operators: tuple[str, ...], mutants: tuple[str, ...], tests: tuple[Path, ...], out_dir: Path | None, jobs: int, timeout: float | None,
            report_file: Path | None, quiet: bool) -> None:
     """Change each migration the way people get migrations wrong and run the tests: the share of
@@ -85,7 +85,7 @@ def mutate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | No
     options = MutateOptions(revisions=list(revisions), operators=_operators(operators), mutants=list(mutants),
                             tests=list(tests), jobs=jobs, timeout=timeout)
     chosen_operators(options.operators)  # a bad name is an error before the history runs
-    session_options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, out=out_dir)
+    session_options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, initial_schema=list(initial_schema), out=out_dir)
     with MutateView(quiet) as view, Session.open(session_options, view) as session:
         report = run_mutations(session, options, view.mutant)
     if report_file is not None:

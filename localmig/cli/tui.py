@@ -26,7 +26,7 @@ def interactive() -> bool:
               help="A folder of prompt templates overriding the packaged ones.")
 @click.option("--no-model", is_flag=True, help="Start with the model off (switch it on in the app with m).")
 @click.option("--theme", metavar="NAME", help="A Textual theme, e.g. textual-light, nord, gruvbox.")
-def tui(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, out_dir: Path | None,
+def tui(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, initial_schema: tuple[str, ...], out_dir: Path | None,
         model_name: str | None, config_file: Path | None, prompts_dir: Path | None, no_model: bool,
         theme: str | None) -> None:
     """Open the review app: select revisions, generate, review side by side, accept.
@@ -39,7 +39,7 @@ def tui(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None,
         raise click.UsageError("the review app needs a terminal; in scripts use `localmig generate` or `localmig batch`")
     from ..tui import create_app  # textual is imported only when the app is opened
 
-    options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, out=out_dir)
+    options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, initial_schema=list(initial_schema), out=out_dir)
     app = create_app(options, config=config_file, model=model_name, prompts=prompts_dir, no_model=no_model, theme=theme)
     app.run()
     if app.return_code:

@@ -26,6 +26,7 @@ class SuiteLayout(BaseModel):
     version_folders: list[str] = Field(default_factory=list, description="Relative to the project root.")
     builtin_env: bool = False
     metadata: str | None = None
+    initial_schema: list[str] = Field(default_factory=list, description="MODULE:ATTR the history starts from.")
     measured_on: str = Field("sqlite", description="The dialect the tests' expectations were measured on.")
 
     @classmethod
@@ -39,6 +40,7 @@ class SuiteLayout(BaseModel):
             version_folders=[_posix(os.path.relpath(Path(p).resolve(), root)) for p in settings.version_folders],
             builtin_env=settings.builtin_env or settings.kind == "versions",
             metadata=settings.metadata,
+            initial_schema=settings.initial_schema,
             measured_on=dialect,
         )
 
@@ -66,6 +68,7 @@ _SETTINGS = [
     ("version_folders", "from project_root"),
     ("builtin_env", f"True: run on the env.py in ./{ENV_FOLDER} instead of the project's"),
     ("metadata", "module:attribute of a MetaData for the built-in env.py"),
+    ("initial_schema", "MODULE:ATTR the history starts from (a create_all() base)"),
     ("measured_on", "the database the tests' expectations were measured on"),
 ]
 
@@ -82,6 +85,8 @@ def _literal(value: object) -> str:
 def _settings(values: dict[str, object]) -> str:
     lines = ["LOCALMIG_SUITE = {"]
     for key, comment in _SETTINGS:
+        if key not in values:
+            continue
         line = f"    {json.dumps(key)}: {_literal(values[key])},"
         if comment and len(line) + 3 + len(comment) <= LIMIT:
             line += f"  # {comment}"
@@ -152,6 +157,7 @@ def render_conftest(layout: SuiteLayout, suite: str = "tests/migrations", *, ven
         "version_folders": layout.version_folders,
         "builtin_env": layout.builtin_env,
         "metadata": layout.metadata,
+        **({"initial_schema": layout.initial_schema} if layout.initial_schema else {}),
         "measured_on": layout.measured_on,
     })
     template = VENDORED_CONFTEST_TEMPLATE if vendor else CONFTEST_TEMPLATE

@@ -19,9 +19,10 @@ from .version import API_VERSION, FIRST_RELEASE, MIN_API_VERSION, __version__
 
 if TYPE_CHECKING:
     from .database import Database
-    from .errors import EnvironmentIgnoresURL, HarnessError, MigrationFailed
+    from .errors import EnvironmentIgnoresURL, HarnessError, InitialSchemaError, MigrationFailed
     from .guard import connect_guard
     from .history import MigrationHistory
+    from .initial import initial_schema
     from .reflection import default_of, qualified, reflect, reflect_tables, type_of, user_schemas
     from .runner import MigrationRunner, describe_error, topological_order
     from .scratch import PostgresScratch, ScratchServer, SQLiteScratch, scratch_folder
@@ -34,9 +35,11 @@ _LAZY = {
     "Database": "database",
     "EnvironmentIgnoresURL": "errors",
     "HarnessError": "errors",
+    "InitialSchemaError": "errors",
     "MigrationFailed": "errors",
     "connect_guard": "guard",
     "MigrationHistory": "history",
+    "initial_schema": "initial",
     "default_of": "reflection",
     "qualified": "reflection",
     "reflect": "reflection",
@@ -73,6 +76,7 @@ __all__ = [
     "Database",
     "EnvironmentIgnoresURL",
     "HarnessError",
+    "InitialSchemaError",
     "MigrationFailed",
     "MigrationHistory",
     "MigrationRunner",
@@ -88,6 +92,7 @@ __all__ = [
     "describe_error",
     "fingerprint",
     "incompatibility",
+    "initial_schema",
     "new_engine",
     "qualified",
     "reflect",

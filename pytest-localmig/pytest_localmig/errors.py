@@ -11,3 +11,7 @@ class EnvironmentIgnoresURL(HarnessError):
 
 class MigrationFailed(HarnessError):
     """A revision's upgrade or downgrade raised; the message says which and why."""
+
+
+class InitialSchemaError(HarnessError):
+    """An --initial-schema that cannot be imported, is of the wrong kind, or failed on the scratch database."""

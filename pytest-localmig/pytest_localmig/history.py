@@ -10,6 +10,7 @@ import shutil
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import sqlalchemy as sa
 from alembic.config import Config
 from alembic.runtime.migration import MigrationStep
 
@@ -18,6 +19,7 @@ from .errors import EnvironmentIgnoresURL, MigrationFailed
 from .runner import MigrationRunner, describe_error
 from .scratch import ScratchServer, scratch_folder
 from .snapshot import Snapshot
+from .urls import new_engine
 from .views import SchemaView
 
 
@@ -50,6 +52,7 @@ class MigrationHistory:
         round_trips: bool = True,
         needed: Iterable[str] | None = None,
         on_upgraded: Callable[[str], None] | None = None,
+        initial: Callable[[sa.Connection], None] | None = None,
     ) -> None:
         self.runner = MigrationRunner(config)
         self.folder = folder or scratch_folder()
@@ -71,7 +74,9 @@ class MigrationHistory:
         self._position = 0  # index in order of the next revision to apply
         self._walked = False
         self._names = itertools.count()
-        self.scratch.create("empty")
+        empty = self.scratch.create("empty")
+        if initial is not None:  # the schema the base revision expects (see initial.py)
+            self._snapshots[self.EMPTY] = _start_from(empty, initial)
 
     @property
     def order(self) -> list[str]:
@@ -271,3 +276,15 @@ class MigrationHistory:
         self.scratch.close()
         if self._own_folder:
             shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _start_from(url: sa.URL, initial: Callable[[sa.Connection], None]) -> Snapshot:
+    """Apply ``initial`` to the empty database at ``url``; its schema then."""
+    engine = new_engine(url)
+    try:
+        with engine.begin() as connection:
+            initial(connection)
+        with engine.connect() as connection:
+            return Snapshot.take(connection)
+    finally:
+        engine.dispose()

@@ -61,6 +61,7 @@ class SuiteSettings:
     version_folders: tuple[str, ...] = ()  # relative to the project root
     builtin_env: bool = False  # run on the env.py in <folder>/alembic_env instead of the project's
     metadata: str | None = None  # module:attribute of a MetaData, for the built-in env.py
+    initial_schema: tuple[str, ...] = ()  # MODULE:ATTR the history starts from (see initial.py)
     measured_on: str = "sqlite"  # the dialect the tests' expectations were measured on
     requires: str | None = None  # the requirement that provides api_version, e.g. "pytest-localmig>=0.1"
 
@@ -85,6 +86,7 @@ class SuiteSettings:
             version_folders=tuple(values.get("version_folders") or ()),
             builtin_env=bool(values.get("builtin_env")),
             metadata=values.get("metadata"),
+            initial_schema=tuple(values.get("initial_schema") or ()),
             measured_on=values.get("measured_on") or "sqlite",
             requires=values.get("requires"),
         )

@@ -70,13 +70,14 @@ def project_root_override(config: pytest.Config) -> str | None:
 
 
 def _harness(name: str) -> Any:
-    """``MigrationHistory`` or ``topological_order``, imported when a suite first needs them: a session without
+    """``MigrationHistory``, ``topological_order`` or ``initial_schema``, imported when a suite first needs them: a session without
     a generated suite never loads alembic or sqlalchemy. (A vendored copy is one module: they are defined in it.)"""
     if name in globals():
         return globals()[name]
-    from . import history, runner
+    from . import history, initial, runner
 
-    return {"MigrationHistory": history.MigrationHistory, "topological_order": runner.topological_order}[name]
+    return {"MigrationHistory": history.MigrationHistory, "topological_order": runner.topological_order,
+            "initial_schema": initial.initial_schema}[name]
 
 
 def _backend(url: str | None) -> str:
@@ -220,9 +221,12 @@ class Suites:
             # the revisions of the suite's selected tests (after -k, --lf...): the only downgrades to walk
             needed = {revision_of(item) for item in node.session.items if suite.owns(item.path)}
             needed.discard(None)
+            settings = suite.settings
+            root = settings.root(project_root_override(self.config))
             suite.history = _harness("MigrationHistory")(
-                suite.settings.alembic_config(project_root_override(self.config)),
+                settings.alembic_config(project_root_override(self.config)),
                 database_url(self.config),
                 needed=needed,  # type: ignore[arg-type]
+                initial=_harness("initial_schema")(settings.initial_schema, root) if settings.initial_schema else None,
             )
         return suite.history

@@ -116,7 +116,35 @@ def test_a_base_that_expects_create_all_is_one_finding(project):
     assert [(f["kind"], f["revision"]) for f in document["findings"]] == [("upgrade_failed", "ca11b01a0c0d")]
     (finding,) = document["findings"]
     assert finding["message"].endswith("2 later revisions could not be applied")
-    assert finding["details"] == ["not applied: ca11b02a0c0d, ca11b03a0c0d"]
+    assert finding["details"][0] == "not applied: ca11b02a0c0d, ca11b03a0c0d"
+    assert "--initial-schema MODULE:ATTR" in finding["details"][1], "the finding says how to start from the tables"
+
+
+@pytest.mark.parametrize("spec", ["app_models:metadata", "app_models:Base.metadata", "app_models:Base"])
+def test_every_form_of_an_initial_schema_starts_the_history_from_its_tables(project, spec):
+    assert scan(project("create_all_base"), "--initial-schema", spec)["findings"] == []
+
+
+@pytest.mark.parametrize("spec", ["app_models:metadata", "app_models:create"])
+def test_a_create_all_base_runs_from_the_initial_schema_it_is_given(project, spec):
+    root = project("create_all_base")
+    done = generate(root, "--initial-schema", spec)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f'"initial_schema": ["{spec}"]' in (suite_of(root) / "conftest.py").read_text(encoding="utf-8")
+    outcomes = run_suite(suite_of(root))
+    assert len(outcomes) >= 9 and set(outcomes.values()) == {"passed"}
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ("app_models", "is not of the form MODULE:ATTR"),
+    ("no_such_module:metadata", "cannot import no_such_module (no module named 'no_such_module')"),
+    ("app_models:nothing", "app_models has no attribute 'nothing'"),
+    ("app_models:__doc__", "is a str: not a MetaData, a declarative base or a function"),
+])
+def test_a_bad_initial_schema_is_a_usage_error(project, spec, message):
+    done = run_cli("scan", str(project("create_all_base")), "--initial-schema", spec)
+    assert done.returncode == 2 and message in done.stderr and "hint: give MODULE:ATTR" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_findings_name_their_cause(project):
@@ -214,6 +242,17 @@ def test_rows_the_history_inserted_with_volatile_values_do_not_break_the_suite(p
     assert "without=['created_at', 'token']" in module
     for _ in range(2):  # two fresh builds of the history, each with its own now() and random tokens
         assert set(run_suite(suite_of(root)).values()) == {"passed"}
+
+
+def test_a_revision_that_consumes_module_level_data_is_run_afresh_each_time(project):
+    """Its upgrade pops values from a module-level list: a second run in the same process (capture,
+    then observation) must see the file as it is, not the list the first run emptied."""
+    root = project("module_state")
+    assert scan(root)["findings"] == []
+    done = generate(root)
+    assert done.returncode == 0 and "upgrade_failed" not in done.stdout, done.stdout + done.stderr
+    outcomes = run_suite(suite_of(root))
+    assert outcomes and set(outcomes.values()) == {"passed"}
 
 
 def test_a_project_package_named_like_a_standard_module_does_not_shadow_it(project):

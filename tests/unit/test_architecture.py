@@ -86,3 +86,18 @@ def test_localmig_has_no_import_cycle():
 def test_no_module_is_too_long_to_read_in_one_sitting():
     long = {_module_name(p): n for p in PACKAGE.rglob("*.py") if (n := len(p.read_text().splitlines())) > MAX_LINES}
     assert not long, long
+
+
+def test_every_import_of_a_localmig_module_names_one_that_exists():
+    """Imports inside functions too (they run late, so only a run of that path would find a stale one)."""
+    files = {p: _module_name(p) for p in PACKAGE.rglob("*.py") if "store_migrations" not in p.parts
+             and "builtin_env" not in p.parts}
+    known = set(files.values())
+    missing = []
+    for path, name in files.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("localmig")):
+                base = _resolve(name, path.name == "__init__.py", node)[0]
+                if base not in known:
+                    missing.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno} imports {base}")
+    assert not missing
