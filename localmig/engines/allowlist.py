@@ -154,7 +154,7 @@ def from_import_problem(node: ast.ImportFrom) -> str | None:
     return None
 
 
-def check_names(tree: ast.Module, imports: set[str], *, reported: set[str] = frozenset()) -> list[str]:
+def check_names(tree: ast.Module, imports: set[str], *, reported: frozenset[str] | set[str] = frozenset()) -> list[str]:
     """Every way ``tree`` (a test body) reaches past what a model test may use; names in
     ``reported`` were refused already (by the import and call checks) and are not named again."""
     inline = {ast.unparse(node) for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))}

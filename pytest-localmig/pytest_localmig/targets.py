@@ -163,7 +163,7 @@ def url_target(url: sa.URL | str) -> Target | None:
     if backend == "sqlite":
         return sqlite_target(url.database or "", uri=str(url.query.get("uri", "")).lower() in ("true", "1"))
     if backend == "postgresql":
-        params = {key: value for key, value in url.query.items() if isinstance(value, str)}
+        params: dict[str, Any] = {key: value for key, value in url.query.items() if isinstance(value, str)}
         params.update(host=url.host, port=url.port, dbname=url.database, user=url.username)
         return pg_target(params)
     return Target(backend, host=url.host or "", port=url.port or 0, database=url.database or "")
