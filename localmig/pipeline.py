@@ -122,7 +122,8 @@ class Session:
 
     def run_capture(self, cancel: CancelToken | None = None) -> HistoryCapture:
         """Run the history on scratch databases once: every upgrade, snapshot and downgrade."""
-        self._capture = Capture(self.project, self.options.db_url, round_trips=self.options.round_trips)
+        self._capture = Capture(self.project, self.options.db_url, round_trips=self.options.round_trips,
+                                step_timeout=self.options.step_timeout)
 
         def progress(phase: str, revision: str, done: int, total: int) -> None:
             if cancel is not None:
@@ -357,7 +358,7 @@ class Session:
         files.update({name: text for name, (text, _) in modules.items()})
         with self.timed("verify"):
             result = run_suite(files, expected, project_root=self.project.root, findings=self.findings,
-                               db_url=self.live_capture.db_url, cancel=cancel)
+                               db_url=self.live_capture.db_url, cancel=cancel, step_timeout=self.options.step_timeout)
         if self._explain(result.outcomes):
             result = result.reclassified(self.findings)
         self.events(VerifyProgress(stage="finished", tests=tests,

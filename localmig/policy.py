@@ -53,7 +53,8 @@ class Policy:
 
     def __init__(self, stage: str, record: str, db_host: str | None = None, db_port: int | None = None) -> None:
         self.roots = [os.path.realpath(stage)]
-        self.scratch_bases = {os.path.realpath(base) for base in ("/dev/shm", tempfile.gettempdir()) if os.path.isdir(base)}
+        bases = ("/dev/shm", tempfile.gettempdir())
+        self.scratch_bases = {os.path.realpath(base) for base in bases if os.path.isdir(base)}
         self.record = record
         self.db_port = db_port
         self.db_addresses = _addresses(db_host) if db_host else set()

@@ -66,6 +66,7 @@ def run_suite(
     extra_args: Sequence[str] = (),
     runner: PytestRunner | None = None,
     contain: bool | None = None,
+    step_timeout: float | None = None,
 ) -> VerificationResult:
     """Stage ``files`` (relative path -> text), run pytest on them and classify every test.
 
@@ -74,6 +75,7 @@ def run_suite(
     subprocess (``localmig mutate`` adds its seeding plugin, and forks pytest from a warm process).
     ``contain`` (default: when a model wrote any expected test) runs pytest under
     :mod:`localmig.policy`; a test that trips it fails with ``localmig policy: ...``.
+    ``step_timeout`` limits each migration step the suite's history runs (``--timeout``).
     """
     if contain is None:
         contain = any(test.engine == "model" for module in expected.values() for test in module.tests.values())
@@ -101,6 +103,8 @@ def run_suite(
         environment.pop("PYTEST_PLUGINS", None)
         if VENDORED_RUNTIME not in files:
             environment["PYTEST_PLUGINS"] = "pytest_localmig.plugin"
+        if step_timeout:
+            environment["LOCALMIG_STEP_TIMEOUT"] = f"{step_timeout:g}"  # pytest_localmig.runner.STEP_TIMEOUT_ENV
         record = stage / "policy.jsonl"
         if contain:
             (stage / "tmp").mkdir()

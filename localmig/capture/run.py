@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from pytest_localmig import (
     EnvironmentIgnoresURL,
     HarnessError,
@@ -51,6 +51,8 @@ class HistoryCapture(BaseModel):
     heads: list[str]
     captures: dict[str, RevisionCapture]
     findings: list[Finding]
+    step_runs: dict[str, int] = Field(default_factory=dict, description="'upgrade <rev>' / 'downgrade <rev>' -> how "
+                                      "often the step ran during the capture (every later run counts in Capture.step_runs)")
 
     def findings_for(self, revision: str) -> list[Finding]:
         return [f for f in self.findings if f.revision == revision]
@@ -72,7 +74,8 @@ ProgressCallback = Callable[[str, str, int, int], None]  # phase, revision, done
 class Capture:
     """A live capture: owns the scratch databases until closed (tests and probes reuse them)."""
 
-    def __init__(self, project: AlembicProject, db_url: str | None = None, *, round_trips: bool = False) -> None:
+    def __init__(self, project: AlembicProject, db_url: str | None = None, *, round_trips: bool = False,
+                 step_timeout: float | None = None) -> None:
         self.project = project
         self.db_url = _check_url(db_url)
         try:
@@ -90,6 +93,7 @@ class Capture:
             ) from None
         except HarnessError as error:
             raise CaptureError(str(error)) from None
+        self.history.runner.step_timeout = step_timeout
         self.watch = EnvironmentWatch(self.history.runner, project.root)
         if project.settings.metadata:
             if not (project.settings.builtin_env or project.settings.kind == "versions"):
@@ -133,8 +137,13 @@ class Capture:
             heads=self.project.heads,
             captures={r.id: self._revision_capture(r.id) for r in self.project.revisions},
             findings=self._findings(),
+            step_runs=dict(self.history.runner.step_runs),
         )
         return self.result
+
+    def step_runs(self) -> dict[str, int]:
+        """How often each migration step ran so far (capture, observation and probes)."""
+        return dict(self.history.runner.step_runs)
 
     @property
     def dialect(self) -> str:

@@ -129,7 +129,8 @@ def _attribute_problem(node: ast.Attribute, modules: dict[str, str]) -> str | No
     allowed = MODULE_ATTRIBUTES.get(owner) if owner is not None else None
     if allowed is not None:  # a module's attribute: only its pure parts
         if name not in allowed:
-            return f"uses {owner}.{name}, which is not allowed (from {owner}: {', '.join(sorted(allowed)) or 'nothing'})"
+            parts = ", ".join(sorted(allowed)) or "nothing"
+            return f"uses {owner}.{name}, which is not allowed (from {owner}: {parts})"
         return None
     # a value's (or an allowed class's) attribute: the fixture API and pure methods
     if name in FIXTURE_ATTRIBUTES or name in VALUE_ATTRIBUTES or name in _class_attributes():

@@ -36,8 +36,8 @@ DBAPI_CONNECTS = (
 def _refusal(tried: str, target: Target | None, url: sa.URL | str) -> EnvironmentIgnoresURL:
     given = make_url(url).render_as_string(hide_password=True)
     where = target.describe() if target is not None else "a database whose location cannot be told from its arguments"
-    return EnvironmentIgnoresURL(f"the project's code tried to connect ({tried}) to {where} instead of the scratch database "
-                                 f"{given} it was given; refused before connecting")
+    return EnvironmentIgnoresURL(f"the project's code tried to connect ({tried}) to {where} instead of the "
+                                 f"scratch database {given} it was given; refused before connecting")
 
 
 def check_target(tried: str, target: Target | None, url: sa.URL | str) -> None:
