@@ -141,6 +141,10 @@ class Session:
             raise CaptureError("the history has not been captured yet (Session.run_capture)")
         return self._result
 
+    def step_runs(self) -> dict[str, int]:
+        """How often each migration step ran in this process so far ('upgrade <rev>' -> count)."""
+        return self._capture.step_runs() if self._capture is not None else {}
+
     @property
     def live_capture(self) -> Capture:
         if self._capture is None:

@@ -49,3 +49,13 @@ def test_a_bad_timeout_is_a_usage_error(linear, guard, value):
     kept = guard(linear)
     assert_fault(invoke("scan", linear, "--timeout", value), ExitCode.USAGE, "Invalid value for '--timeout'")
     kept.unchanged()
+
+
+def test_the_capture_runs_every_step_once_and_counts_it(linear):
+    from localmig.options import SessionOptions
+    from localmig.pipeline import Session
+
+    with Session.open(SessionOptions(path=linear)) as session:
+        assert session.capture.step_runs == {**{f"upgrade {r}": 1 for r in LINEAR},
+                                             **{f"downgrade {r}": 1 for r in LINEAR}}
+        assert session.step_runs() == session.capture.step_runs
