@@ -97,7 +97,7 @@ class Policy:
             return None
         if event in PATH_EVENTS:
             path = args[PATH_EVENTS[event]] if len(args) > PATH_EVENTS[event] else None
-            targets = [path] + ([args[1]] if event == "os.rename" and len(args) > 1 else [])
+            targets = [path] + ([args[1]] if event in ("os.rename", "shutil.move") and len(args) > 1 else [])
             for target in targets:
                 if target is not None and not self.writable(target):
                     return f"refused {event} of {os.fsdecode(target)} (outside the scratch and stage folders)"
