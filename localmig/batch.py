@@ -84,6 +84,8 @@ class BatchReport(BaseModel):
     findings: list[Finding] = Field(default_factory=list)
     totals: BatchTotals = Field(default_factory=BatchTotals)
     timings: dict[str, float] = Field(default_factory=dict, description="Seconds per phase: capture, observe, model, verify, write, total.")
+    step_runs: dict[str, int] = Field(default_factory=dict, description="'upgrade <rev>' / 'downgrade <rev>' -> how often "
+                                      "localmig ran that migration step in its own process (the verified suites run theirs too).")
 
 
 def now() -> str:
@@ -158,6 +160,7 @@ def run_batch(session: Session, options: BatchOptions, report: BatchReport, even
         _totals(report)
         report.timings = {**{k: round(v, 3) for k, v in session.timings.items()},
                           "total": round(time.perf_counter() - started + session.timings.get("capture", 0.0), 3)}
+        report.step_runs = session.step_runs()
         report.finished_at = now()
     return report
 

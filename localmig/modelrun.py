@@ -242,8 +242,10 @@ class ModelLayer:
         kept = sum(1 for o in item.outcomes if o.engine == "model" and o.verdict != "test_defect")
         dropped = [o.name for o in item.dropped if o.engine == "model"]
         review = sum(1 for t in item.plan.tests if t.engine == "model" and t.review)
+        refused = [f"{o.name} ({o.refused})" for o in item.dropped if o.engine == "model" and o.refused]
         outcome = f"verified: {kept} kept" + (f" ({review} to review)" if review else "") + (
-            f", left out {', '.join(dropped)}" if dropped else "")
+            f", left out {', '.join(dropped)}" if dropped else "") + (
+            f"; rejected by the runtime policy: {'; '.join(refused)}" if refused else "")
         self.engine.store.update(conversation.exchanges[-1], outcome=outcome)
 
 

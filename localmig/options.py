@@ -20,6 +20,8 @@ class SessionOptions(BaseModel):
     out: Path | None = Field(None, description="Where the suite goes; default <project>/tests/migrations.")
     round_trips: bool = Field(False, description="Run every round trip (up, down, up) during the capture; "
                                                  "else only where a generated round-trip test fails.")
+    step_timeout: float | None = Field(300, ge=0, description="Seconds one migration step (an upgrade or a downgrade) "
+                                       "may run before it is stopped as a failure (--timeout); 0 or None: no limit.")
     vendor: bool = Field(False, description="Write the runtime beside the suite (a suite vendored before stays so).")
 
 

@@ -47,6 +47,7 @@ class TestOutcome(BaseModel):
     output: str = Field("", description="pytest's report of the failure (bounded).")
     verdict: Verdict = "passed"
     finding: str | None = Field(None, description="The finding that explains the failure, if any.")
+    refused: str | None = Field(None, description="What localmig's runtime policy refused the test (never written).")
 
 
 class VerificationResult(BaseModel):
@@ -54,6 +55,7 @@ class VerificationResult(BaseModel):
     duration: float = 0.0
     returncode: int = 0
     collection_errors: dict[str, str] = Field(default_factory=dict, description="module file -> why it was not collected.")
+    refusals: list[str] = Field(default_factory=list, description="What the runtime policy refused, by test.")
 
     def for_revision(self, revision: str) -> list[TestOutcome]:
         return [o for o in self.outcomes if o.revision == revision]
@@ -70,6 +72,9 @@ class VerificationResult(BaseModel):
 def classify(result: TestOutcome, findings: list[Finding]) -> TestOutcome:
     """The outcome with its verdict: passed, not run, a migration defect (a finding explains it)
     or a test defect."""
+    policy = _policy_reason(result)
+    if policy is not None:  # the runtime policy refused something: a defect of the test, whatever else failed
+        return result.model_copy(update={"verdict": "test_defect", "finding": None, "refused": policy})
     if result.outcome in ("passed", "skipped"):
         return result.model_copy(update={"verdict": "passed", "finding": None})
     if result.outcome == "not_run":
@@ -78,3 +83,17 @@ def classify(result: TestOutcome, findings: list[Finding]) -> TestOutcome:
         if result.aspect in FINDING_ASPECTS[finding.kind]:
             return result.model_copy(update={"verdict": "migration_defect", "finding": finding.message})
     return result.model_copy(update={"verdict": "test_defect", "finding": None})
+
+
+POLICY_MARK = "localmig policy:"  # localmig.policy.MARK (outcomes imports nothing of the subprocess side)
+
+
+def _policy_reason(result: TestOutcome) -> str | None:
+    """The policy's refusal in a failed test's message or output (its first line), if any."""
+    if result.outcome not in ("failed", "error"):
+        return None
+    for text in (result.message, result.output):
+        at = text.find(POLICY_MARK)
+        if at >= 0:
+            return text[at:].splitlines()[0][:300]
+    return None

@@ -123,7 +123,8 @@ class Session:
 
     def run_capture(self, cancel: CancelToken | None = None) -> HistoryCapture:
         """Run the history on scratch databases once: every upgrade, snapshot and downgrade."""
-        self._capture = Capture(self.project, self.options.db_url, round_trips=self.options.round_trips)
+        self._capture = Capture(self.project, self.options.db_url, round_trips=self.options.round_trips,
+                                step_timeout=self.options.step_timeout)
 
         def progress(phase: str, revision: str, done: int, total: int) -> None:
             if cancel is not None:
@@ -140,6 +141,10 @@ class Session:
         if self._result is None:
             raise CaptureError("the history has not been captured yet (Session.run_capture)")
         return self._result
+
+    def step_runs(self) -> dict[str, int]:
+        """How often each migration step ran in this process so far ('upgrade <rev>' -> count)."""
+        return self._capture.step_runs() if self._capture is not None else {}
 
     @property
     def live_capture(self) -> Capture:
@@ -359,7 +364,7 @@ class Session:
         files.update({name: text for name, (text, _) in modules.items()})
         with self.timed("verify"):
             result = run_suite(files, expected, project_root=self.project.root, findings=self.findings,
-                               db_url=self.live_capture.db_url, cancel=cancel)
+                               db_url=self.live_capture.db_url, cancel=cancel, step_timeout=self.options.step_timeout)
         if self._explain(result.outcomes):
             result = result.reclassified(self.findings)
         self.events(VerifyProgress(stage="finished", tests=tests,
@@ -438,13 +443,15 @@ class Session:
                                                                 expected=expected)}) if expected else item
         for outcome in broken.values():
             self._report_broken(item.revision.id, outcome, keep_failing)
-        if keep_failing:
+        refused = {name for name, o in broken.items() if o.refused}  # never written, not even as xfail
+        if keep_failing and len(refused) < len(broken):
             xfail = {name: "localmig: failed when generated: " + (o.message or "fails").splitlines()[0][:150]
-                     for name, o in broken.items()}
-            tests = [t.model_copy(update={"xfail": xfail.get(t.name)}) for t in item.plan.tests]
+                     for name, o in broken.items() if name not in refused}
+            tests = [t.model_copy(update={"xfail": xfail.get(t.name)}) for t in item.plan.tests if t.name not in refused]
             return item.model_copy(update={"plan": item.plan.model_copy(update={"tests": tests}),
+                                           "dropped": [broken[name] for name in sorted(refused)],
                                            "module": self._text(item.rendered, item.revision.id, xfail=xfail,
-                                                                expected=expected)})
+                                                                keep=[t.name for t in tests], expected=expected)})
         kept = [t for t in item.plan.tests if t.name not in broken]
         return item.model_copy(update={
             "plan": item.plan.model_copy(update={"tests": kept}),
@@ -457,11 +464,13 @@ class Session:
         deterministic = outcome.engine == "deterministic"
         if outcome.verdict == "not_run":
             why = "it did not run"
+        elif outcome.refused:
+            why = f"refused by localmig's runtime policy: {outcome.refused}"
         elif deterministic:
             why = "localmig bug: a deterministic test failed on a migration found sound"
         else:
             why = "the model's test still failed after the repair rounds"
-        done = "marked xfail" if keep_failing else "left out"
+        done = "marked xfail" if keep_failing and not outcome.refused else "left out"
         self.events(Notice(level="error" if deterministic else "warning",
                            message=f"{revision}: {done} {outcome.name} ({why})", hint=outcome.message or None))
 

@@ -10,6 +10,7 @@ shadow it. Every expected test gets an outcome (see :mod:`localmig.outcomes`).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -20,9 +21,13 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from .capture import Finding
 from .errors import Cancelled, VerifyError
 from .outcomes import ExpectedModule, Outcome, TestOutcome, VerificationResult, classify
+from .policy import ENVIRONMENT as POLICY_ENVIRONMENT
+from .policy import recorded
 from .render import VENDORED_RUNTIME
 
 # ``python -c``: no script folder and no current folder first on sys.path (what -P does on 3.11+).
@@ -30,6 +35,17 @@ _BOOT = """import sys
 if sys.path and sys.path[0] in ("", "."):
     del sys.path[0]
 import pytest
+import os
+if os.environ.get("LOCALMIG_POLICY"):  # model-written tests: the policy is on before any test module loads
+    sys.dont_write_bytecode = True
+    for name in ("sqlite3", "psycopg", "sqlalchemy", "sqlalchemy.dialects.sqlite", "sqlalchemy.dialects.postgresql",
+                 "pytest_localmig", "pytest_localmig.plugin"):
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+    from localmig.policy import install
+    install()
 sys.exit(pytest.main(sys.argv[1:]))
 """
 
@@ -49,13 +65,20 @@ def run_suite(
     cancel: threading.Event | None = None,
     extra_args: Sequence[str] = (),
     runner: PytestRunner | None = None,
+    contain: bool | None = None,
+    step_timeout: float | None = None,
 ) -> VerificationResult:
     """Stage ``files`` (relative path -> text), run pytest on them and classify every test.
 
     ``expected`` maps each test module's file name to its revision and the tests it must report;
     ``extra_args`` go to pytest after localmig's own, and ``runner`` runs the command instead of a
     subprocess (``localmig mutate`` adds its seeding plugin, and forks pytest from a warm process).
+    ``contain`` (default: when a model wrote any expected test) runs pytest under
+    :mod:`localmig.policy`; a test that trips it fails with ``localmig policy: ...``.
+    ``step_timeout`` limits each migration step the suite's history runs (``--timeout``).
     """
+    if contain is None:
+        contain = any(test.engine == "model" for module in expected.values() for test in module.tests.values())
     with tempfile.TemporaryDirectory(prefix="localmig-verify-") as folder:
         stage = Path(folder)
         for relative, text in files.items():
@@ -80,6 +103,14 @@ def run_suite(
         environment.pop("PYTEST_PLUGINS", None)
         if VENDORED_RUNTIME not in files:
             environment["PYTEST_PLUGINS"] = "pytest_localmig.plugin"
+        if step_timeout:
+            environment["LOCALMIG_STEP_TIMEOUT"] = f"{step_timeout:g}"  # pytest_localmig.runner.STEP_TIMEOUT_ENV
+        record = stage / "policy.jsonl"
+        if contain:
+            (stage / "tmp").mkdir()
+            environment.update(TMPDIR=str(stage / "tmp"), PYTHONDONTWRITEBYTECODE="1")
+            environment[POLICY_ENVIRONMENT] = json.dumps({"stage": str(stage), "record": str(record),
+                                                          **_server(db_url)})
         started = time.perf_counter()
         returncode, output = (runner or _run_pytest)(command, project_root, environment, timeout, cancel)
         duration = time.perf_counter() - started
@@ -88,8 +119,20 @@ def run_suite(
         if not report.exists() or returncode in (3, 4):
             tail = "\n".join(output.strip().splitlines()[-15:])
             raise VerifyError(f"pytest could not run the generated suite (exit {returncode}):\n{tail}")
-        outcomes, errors = _outcomes(report, expected, findings)
-    return VerificationResult(outcomes=outcomes, duration=duration, returncode=returncode, collection_errors=errors)
+        refusals = recorded(str(record))
+        outcomes, errors = _outcomes(report, expected, findings, refusals)
+    return VerificationResult(outcomes=outcomes, duration=duration, returncode=returncode, collection_errors=errors,
+                              refusals=[f"{r.get('test') or 'outside a test'}: {r.get('reason')}" for r in refusals])
+
+
+def _server(db_url: str | None) -> dict[str, object]:
+    """The scratch database server the policy lets tests reach (none for SQLite)."""
+    if not db_url:
+        return {}
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite":
+        return {}
+    return {"db_host": url.host or "localhost", "db_port": url.port or 5432}
 
 
 def _run_pytest(command: list[str], cwd: Path, environment: dict[str, str], timeout: float,
@@ -116,11 +159,18 @@ def _run_pytest(command: list[str], cwd: Path, environment: dict[str, str], time
         return returncode, output.read()
 
 
-def _outcomes(report: Path, expected: dict[str, ExpectedModule],
-              findings: list[Finding]) -> tuple[list[TestOutcome], dict[str, str]]:
+def _outcomes(report: Path, expected: dict[str, ExpectedModule], findings: list[Finding],
+              refusals: list[dict[str, str]] = ()) -> tuple[list[TestOutcome], dict[str, str]]:  # type: ignore[assignment]
     """An outcome for every expected test, in the expected order; a test pytest did not report
-    is ``not_run``, with the module's collection error when there was one."""
+    is ``not_run``, with the module's collection error when there was one; a test the policy
+    refused something is ``failed`` with the refusal, whatever it did with the exception."""
     by_stem = {Path(name).stem: name for name in expected}
+    refused: dict[tuple[str, str], str] = {}
+    for refusal in refusals:
+        path, _, name = refusal.get("test", "").partition("::")
+        module = by_stem.get(Path(path).stem)
+        if module is not None and name:
+            refused.setdefault((module, name.split("[")[0]), refusal.get("reason", ""))
     reported: dict[tuple[str, str], tuple[Outcome, str, str]] = {}
     errors: dict[str, str] = {}
     for case in ElementTree.parse(report).iter("testcase"):
@@ -139,6 +189,8 @@ def _outcomes(report: Path, expected: dict[str, ExpectedModule],
             outcome, message, output = reported.get((module, name)) or (
                 "not_run", f"not run: {errors[module]}" if module in errors
                 else f"not run: pytest did not report {name} in {module}", "")
+            if (module, name) in refused:
+                outcome, message = "failed", refused[(module, name)]
             result = TestOutcome(revision=plan.revision, name=name, aspect=test.aspect, engine=test.engine,
                                  outcome=outcome, message=message, output=output)
             outcomes.append(classify(result, [f for f in findings if f.revision == plan.revision]))

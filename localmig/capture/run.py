@@ -53,6 +53,8 @@ class HistoryCapture(BaseModel):
     findings: list[Finding]
     models_at_head: list[str] | None = Field(None, description="How env.py's target_metadata differs from the "
                                              "schema at head ([]: it matches); None: not compared.")
+    step_runs: dict[str, int] = Field(default_factory=dict, description="'upgrade <rev>' / 'downgrade <rev>' -> how "
+                                      "often the step ran during the capture (every later run counts in Capture.step_runs)")
 
     def findings_for(self, revision: str) -> list[Finding]:
         return [f for f in self.findings if f.revision == revision]
@@ -83,7 +85,8 @@ ProgressCallback = Callable[[str, str, int, int], None]  # phase, revision, done
 class Capture:
     """A live capture: owns the scratch databases until closed (tests and probes reuse them)."""
 
-    def __init__(self, project: AlembicProject, db_url: str | None = None, *, round_trips: bool = False) -> None:
+    def __init__(self, project: AlembicProject, db_url: str | None = None, *, round_trips: bool = False,
+                 step_timeout: float | None = None) -> None:
         self.project = project
         self.db_url = _check_url(db_url)
         try:
@@ -101,6 +104,7 @@ class Capture:
             ) from None
         except HarnessError as error:
             raise CaptureError(str(error)) from None
+        self.history.runner.step_timeout = step_timeout
         self.watch = EnvironmentWatch(self.history.runner, project.root)
         if project.settings.metadata:
             if not (project.settings.builtin_env or project.settings.kind == "versions"):
@@ -146,8 +150,13 @@ class Capture:
             captures={r.id: self._revision_capture(r.id) for r in self.project.revisions},
             findings=self._findings() + _models_finding(self.project.heads, models),
             models_at_head=models,
+            step_runs=dict(self.history.runner.step_runs),
         )
         return self.result
+
+    def step_runs(self) -> dict[str, int]:
+        """How often each migration step ran so far (capture, observation and probes)."""
+        return dict(self.history.runner.step_runs)
 
     def _models_at_head(self) -> list[str] | None:
         """Compare env.py's target_metadata with the schema at the single head (None when there is

@@ -29,7 +29,17 @@ from ..options import SessionOptions
 from ..pipeline import Session
 from ..project import RevisionInfo
 from ..write import atomic_write
-from .common import ProgressView, console, line, model_choice, model_options, out, plain, project_options
+from .common import (
+    ProgressView,
+    console,
+    line,
+    model_choice,
+    model_options,
+    out,
+    plain,
+    project_options,
+    step_timeout_option,
+)
 from .generate import model_output_option
 from .scan import print_findings
 
@@ -61,6 +71,7 @@ class BatchView(ProgressView):
 
 @click.command()
 @project_options
+@step_timeout_option
 @click.option("--all", "all_revisions", is_flag=True, help="Every revision (the default).")
 @click.option("--rev", "revisions", multiple=True, metavar="REV", help="A revision (id, prefix or label); repeatable.")
 @click.option("--since", metavar="REV", help="Only revisions after REV in history order.")
@@ -80,7 +91,7 @@ class BatchView(ProgressView):
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @model_options
 @model_output_option
-def batch(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, initial_schema: tuple[str, ...], all_revisions: bool,
+def batch(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, initial_schema: tuple[str, ...], step_timeout: float, all_revisions: bool,
           revisions: tuple[str, ...], since: str | None, missing: bool, branch: str | None, out_dir: Path | None,
           jobs: int, chunk: int, keep_failing: bool, dry_run: bool, force: bool, vendor: bool, report_file: Path | None,
           quiet: bool, model_output: str | None, **model: object) -> None:
@@ -96,7 +107,7 @@ def batch(path: Path, db_url: str | None, builtin_env: bool, metadata: str | Non
     choice = model_choice(**model).model_copy(update={"output": model_output})  # type: ignore[arg-type]
     options = BatchOptions(revisions=list(revisions), since=since, missing=missing, branch=branch, jobs=jobs,
                            chunk=chunk, keep_failing=keep_failing, dry_run=dry_run, force=force)
-    session_options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, initial_schema=list(initial_schema), out=out_dir,
+    session_options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, initial_schema=list(initial_schema), step_timeout=step_timeout, out=out_dir,
                                      vendor=vendor)
     report = None
     try:
@@ -150,6 +161,7 @@ def print_summary(report: BatchReport) -> None:
 
 @click.command()
 @project_options
+@step_timeout_option
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Suite folder (default: <project>/tests/migrations).")
 @click.option("--allow-findings", is_flag=True, help="No finding fails the check (not even new ones; see --update-baseline).")
 @click.option("--update-baseline", is_flag=True,
@@ -161,7 +173,7 @@ def print_summary(report: BatchReport) -> None:
 @click.option("--min-kill-rate", type=click.FloatRange(0, 1), metavar="RATE",
               help="Also require the tests to kill at least this share of mutants (localmig mutate; a kept "
                    "result is used while migrations and tests are unchanged).")
-def check(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, initial_schema: tuple[str, ...], out_dir: Path | None,
+def check(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, initial_schema: tuple[str, ...], step_timeout: float, out_dir: Path | None,
           allow_findings: bool, update_baseline: bool, since_ref: str | None, as_json: bool,
           min_kill_rate: float | None) -> None:
     """CI gate: every revision has a current test file, the suite passes, and no finding is new.
@@ -176,7 +188,7 @@ def check(path: Path, db_url: str | None, builtin_env: bool, metadata: str | Non
     database unusable; 70 internal error (a bug in localmig, never a problem of the suite); 130
     interrupted.
     """
-    options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, initial_schema=list(initial_schema), out=out_dir)
+    options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, initial_schema=list(initial_schema), step_timeout=step_timeout, out=out_dir)
     gate = None
     with ProgressView(quiet=as_json) as view, Session.open(options, view) as session:
         revisions = _changed_since(session, since_ref) if since_ref else None

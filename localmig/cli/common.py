@@ -42,6 +42,14 @@ def project_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
+def step_timeout_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    """--timeout: how long one migration step may run (scan, generate, batch, check)."""
+    return click.option("--timeout", "step_timeout", type=click.FloatRange(min=0), default=300, show_default=True,
+                        envvar="LOCALMIG_TIMEOUT", metavar="SECONDS",
+                        help="Stop a migration step (one upgrade or downgrade) that runs longer, as a failed step "
+                             "(a single blocking C call ends first); 0: no limit.")(function)
+
+
 def model_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """How the model layer runs: which profile, which settings and prompts, whether it is required."""
     decorators = [

@@ -15,7 +15,7 @@ from ..errors import ExitCode, LocalmigError
 from ..items import ReviewItem, WriteResult
 from ..options import SessionOptions
 from ..pipeline import Session
-from .common import ProgressView, line, model_choice, model_options, out, plain, project_options
+from .common import ProgressView, line, model_choice, model_options, out, plain, project_options, step_timeout_option
 from .scan import print_findings
 
 model_output_option = click.option(
@@ -27,6 +27,7 @@ model_output_option = click.option(
 
 @click.command()
 @project_options
+@step_timeout_option
 @click.option("--rev", "revisions", multiple=True, metavar="REV", help="A revision (id, prefix or branch label); repeatable.")
 @click.option("--all", "all_revisions", is_flag=True, help="Every revision (the default when no --rev is given).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Suite folder (default: <project>/tests/migrations).")
@@ -38,7 +39,7 @@ model_output_option = click.option(
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON document instead of the table (no progress).")
 @model_options
 @model_output_option
-def generate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, initial_schema: tuple[str, ...], revisions: tuple[str, ...],
+def generate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, initial_schema: tuple[str, ...], step_timeout: float, revisions: tuple[str, ...],
              all_revisions: bool, out_dir: Path | None, dry_run: bool, force: bool, vendor: bool, quiet: bool,
              as_json: bool, model_output: str | None, **model: object) -> None:
     """Generate tests, run them on scratch databases, and write the suite.
@@ -52,7 +53,7 @@ def generate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | 
     if revisions and all_revisions:
         raise click.UsageError("give --rev or --all, not both")
     choice = model_choice(**model).model_copy(update={"output": model_output})  # type: ignore[arg-type]
-    options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, initial_schema=list(initial_schema), out=out_dir,
+    options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, initial_schema=list(initial_schema), step_timeout=step_timeout, out=out_dir,
                              vendor=vendor)
     with ProgressView(quiet=quiet or as_json) as view, Session.open(options, view) as session:
         session.use_model(choice)

@@ -11,23 +11,24 @@ from rich.table import Table
 from ..options import SessionOptions
 from ..pipeline import Session
 from ..render import runtime_problems
-from .common import ProgressView, line, out, plain, project_options
+from .common import ProgressView, line, out, plain, project_options, step_timeout_option
 
 
 @click.command()
 @project_options
+@step_timeout_option
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="The suite folder whose files are checked.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON document instead of a table.")
 @click.option("--round-trips", is_flag=True,
               help="Also upgrade again after every downgrade (slower; generate does it where a test needs it).")
-def scan(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, initial_schema: tuple[str, ...], out_dir: Path | None, as_json: bool,
+def scan(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, initial_schema: tuple[str, ...], step_timeout: float, out_dir: Path | None, as_json: bool,
          round_trips: bool) -> None:
     """Run the history on a scratch database and report revisions and findings.
 
     Exit codes: 0 done (findings are reported, not a failure); 2 usage error; 3 not a usable
     project; 4 scratch database unusable; 70 internal error; 130 interrupted.
     """
-    options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, initial_schema=list(initial_schema), out=out_dir,
+    options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, initial_schema=list(initial_schema), step_timeout=step_timeout, out=out_dir,
                              round_trips=round_trips)
     with ProgressView(quiet=as_json) as view, Session.open(options, view) as session:
         if as_json:

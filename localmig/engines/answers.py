@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from ..plan import TEST_NAME, TestCase, TestPlan
 from ..schema import SchemaSnapshot
+from .allowlist import check_names, from_import_problem
 
 MAX_TESTS = 4
 ALLOWED_MODULES = ("sqlalchemy", "alembic", "pytest", "datetime", "decimal", "uuid", "json", "math", "re", "itertools", "collections")
@@ -98,7 +99,7 @@ def check_answer(text: str, revision: str, before: SchemaSnapshot, after: Schema
         except SyntaxError as error:
             errors.append(f"{where}: Python syntax error at line {error.lineno}: {error.msg}")
             continue
-        errors += [f"{where}: {problem}" for problem in check_body(tree, before, after)]
+        errors += [f"{where}: {problem}" for problem in check_body(tree, before, after, imports)]
         tests.append(TestCase(name=test.name if TEST_NAME.match(test.name) else "test_invalid", aspect=test.aspect,
                               docstring=test.docstring.strip(), body=body, engine="model"))
     if errors:
@@ -127,11 +128,13 @@ def _import_problem(node: ast.Import | ast.ImportFrom) -> str | None:
         parts = module.split(".")
         if (parts[0] == "alembic" and len(parts) > 1 and parts[1] in ALEMBIC_RUNNERS) or parts[-1] in ENGINE_FACTORIES:
             return f"import of {module!r} is not allowed (use the migrations fixture's scratch databases, no other database)"
-    return None
+    return from_import_problem(node) if isinstance(node, ast.ImportFrom) else None
 
 
-def check_body(tree: ast.Module, before: SchemaSnapshot, after: SchemaSnapshot) -> list[str]:
-    """What is wrong with a test body: forbidden imports or calls, unknown tables or columns."""
+def check_body(tree: ast.Module, before: SchemaSnapshot, after: SchemaSnapshot,
+               imports: set[str] = frozenset()) -> list[str]:  # type: ignore[assignment]
+    """What is wrong with a test body: forbidden imports or calls, anything outside the allowlist
+    (:mod:`localmig.engines.allowlist`), unknown tables or columns. ``imports``: the answer's import lines."""
     problems: list[str] = []
     tables = {**before.tables, **after.tables}
     columns: dict[str, set[str]] = {}
@@ -165,6 +168,7 @@ def check_body(tree: ast.Module, before: SchemaSnapshot, after: SchemaSnapshot) 
             problems += _check_call(node, tables, columns)
     if not uses_fixture:
         problems.append("does not use the migrations fixture, so it tests nothing about the revision")
+    problems += check_names(tree, imports, reported=FORBIDDEN_MODULES | FORBIDDEN_CALLS)
     return sorted(set(problems))
 
 

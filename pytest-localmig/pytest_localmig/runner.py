@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import os
 import traceback
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -21,8 +22,9 @@ from alembic.util import load_python_file
 from sqlalchemy.engine import make_url
 
 from .errors import EnvironmentIgnoresURL, HarnessError
-from .guard import connect_guard
+from .guard import guarded_connects
 from .urls import new_engine, same_database, url_to_string
+from .watchdog import limited
 
 
 def describe_error(error: BaseException, folders: Iterable[str] = ()) -> str:
@@ -42,6 +44,9 @@ def describe_error(error: BaseException, folders: Iterable[str] = ()) -> str:
 
 
 
+STEP_TIMEOUT_ENV = "LOCALMIG_STEP_TIMEOUT"  # seconds, the default step_timeout of every runner
+
+
 class MigrationRunner:
     """Runs revisions one migration step at a time through the project's env.py.
 
@@ -59,6 +64,9 @@ class MigrationRunner:
         self.row_tables: dict[tuple[str, str], sa.Table] = {}
         self.ran: set[str] = set()  # revisions whose module has run a step in this process
         self.module_hooks: list[Callable[[Any], None]] = []  # called with each module loaded again
+        # seconds a step may run (StepTimedOut after that); None: no limit. localmig sets it for the suites it runs.
+        self.step_timeout: float | None = float(os.environ.get(STEP_TIMEOUT_ENV) or 0) or None
+        self.step_runs: Counter[str] = Counter()  # "upgrade <rev>" / "downgrade <rev>" -> how often it ran
 
     @property
     def version_key(self) -> str:
@@ -77,8 +85,14 @@ class MigrationRunner:
                 hook(script.module)
         self.ran.add(revision)
         if upgrade:
-            return MigrationStep.upgrade_from_script(self.script.revision_map, script)
-        return MigrationStep.downgrade_from_script(self.script.revision_map, script)
+            step = MigrationStep.upgrade_from_script(self.script.revision_map, script)
+        else:
+            step = MigrationStep.downgrade_from_script(self.script.revision_map, script)
+        direction = "upgrade" if upgrade else "downgrade"
+        self.step_runs[f"{direction} {revision}"] += 1
+        what = f"the {direction} of {revision}"
+        step.migration_fn = limited(step.migration_fn, self.step_timeout, what, self.folders)
+        return step
 
     def upgrade(self, url: sa.URL | str, revision: str) -> None:
         """Run the upgrade of ``revision`` alone (what it needs must already be applied)."""
@@ -123,13 +137,8 @@ class MigrationRunner:
         try:
             with engine.connect() as connection:
                 self.config.attributes["connection"] = connection
-                guard = connect_guard(url)
-                sa.event.listen(sa.Engine, "do_connect", guard)
-                try:
-                    with EnvironmentContext(self.config, self.script, fn=migrations):
-                        self.script.run_env()
-                finally:
-                    sa.event.remove(sa.Engine, "do_connect", guard)
+                with guarded_connects(url), EnvironmentContext(self.config, self.script, fn=migrations):
+                    self.script.run_env()
                 if connection.in_transaction():
                     connection.commit()
         finally:

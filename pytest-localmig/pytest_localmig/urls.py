@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+import sys
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -25,6 +28,27 @@ def same_database(a: sa.URL | str, b: sa.URL | str) -> bool:
     return (a.host, a.port or default_port, a.database) == (b.host, b.port or default_port, b.database)
 
 
+ATTACH_EVENT = "localmig.sqlite.attach"  # audited before ATTACH is refused (localmig's policy records it)
+
+
+def refuse_attach(action: int, first: str | None, second: str | None, database: str | None,
+                  trigger: str | None) -> int:
+    """A SQLite authorizer: a scratch database may not ``ATTACH`` another one (``VACUUM INTO`` is
+    an ATTACH too), the one way from a scratch connection to another SQLite file."""
+    if action != sqlite3.SQLITE_ATTACH:
+        return sqlite3.SQLITE_OK
+    sys.audit(ATTACH_EVENT, first)  # a runtime policy may refuse (and record) it here: denied either way
+    return sqlite3.SQLITE_DENY
+
+
+def _no_attach(dbapi_connection: Any, record: Any) -> None:
+    dbapi_connection.set_authorizer(refuse_attach)
+
+
 def new_engine(url: sa.URL | str) -> sa.Engine:
-    """An engine that keeps no connection open between uses (templates must be closed to copy)."""
-    return sa.create_engine(url, poolclass=NullPool)
+    """An engine that keeps no connection open between uses (templates must be closed to copy);
+    on SQLite, its connections refuse ``ATTACH``."""
+    engine = sa.create_engine(url, poolclass=NullPool)
+    if engine.dialect.name == "sqlite" and engine.dialect.driver == "pysqlite":
+        sa.event.listen(engine, "connect", _no_attach)
+    return engine

@@ -16,8 +16,8 @@ from pathlib import Path
 from .version import API_VERSION, __version__
 
 # Each after everything it imports.
-MODULES = ("version", "errors", "initial", "urls", "guard", "reflection", "views", "snapshot", "runner", "scratch",
-           "database", "models", "history", "settings", "suites", "plugin")
+MODULES = ("version", "errors", "initial", "urls", "targets", "guard", "reflection", "views", "snapshot", "watchdog",
+           "runner", "scratch", "database", "models", "history", "settings", "suites", "plugin")
 
 _PACKAGE = Path(__file__).parent
 

@@ -162,7 +162,7 @@ def test_a_body_that_does_not_use_the_fixture_tests_nothing():
 
 
 def test_every_problem_of_every_test_is_reported_at_once():
-    plan, errors = check(answer("import os\nmigrations.x(os.getcwd())", "migrations.database_after(REVISION).rows(\"invoices\")"))
+    plan, errors = check(answer("import os\nmigrations.schema_after(os.getcwd())", "migrations.database_after(REVISION).rows(\"invoices\")"))
 
     assert plan is None
     assert [e.split(":")[0] for e in errors] == ["tests[0] (test_model_case_0)"] * 2 + ["tests[1] (test_model_case_1)"]
