@@ -42,7 +42,7 @@ from .schema import SchemaSnapshot
 from .store import Store
 
 if TYPE_CHECKING:
-    from .harness import MigrationHistory
+    from pytest_localmig import MigrationHistory
 
 Snapshots = Callable[[str], "tuple[SchemaSnapshot, SchemaSnapshot]"]
 

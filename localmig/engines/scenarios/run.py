@@ -12,9 +12,9 @@ import threading
 from typing import Any
 
 from pydantic import BaseModel, Field
+from pytest_localmig import MigrationHistory, describe_error
 
 from ...capture.logs import quiet_migrations
-from ...harness import MigrationHistory, describe_error
 from .types import Scenario, SeedRows
 
 
