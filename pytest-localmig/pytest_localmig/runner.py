@@ -6,6 +6,7 @@ the scratch database it was given.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import os
 import traceback
@@ -153,12 +154,23 @@ def topological_order(script: ScriptDirectory) -> list[str]:
         found = script.get_revision(revision)
         parents = itertools.chain(_as_tuple(found.down_revision), _as_tuple(found.dependencies))
         needs[revision] = {script.get_revision(p).revision for p in parents}
+    # Kahn's algorithm with the ready revisions in a heap by walk rank: the earliest ready one
+    # first, as a scan of every revision per step would pick it, in O(N log N) instead of O(N^2).
+    waiting = {revision: len(parents) for revision, parents in needs.items()}
+    children: dict[str, list[str]] = {revision: [] for revision in walk}
+    for revision, parents in needs.items():
+        for parent in parents:
+            children[parent].append(revision)
+    ready = [rank[revision] for revision in walk if not waiting[revision]]
+    heapq.heapify(ready)
     order: list[str] = []
-    done: set[str] = set()
-    while len(order) < len(walk):
-        ready = min((r for r in walk if r not in done and needs[r] <= done), key=rank.__getitem__)
-        order.append(ready)
-        done.add(ready)
+    while ready:
+        revision = walk[heapq.heappop(ready)]
+        order.append(revision)
+        for child in children[revision]:
+            waiting[child] -= 1
+            if not waiting[child]:
+                heapq.heappush(ready, rank[child])
     return order
 
 
