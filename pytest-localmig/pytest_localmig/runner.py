@@ -60,6 +60,7 @@ class MigrationRunner:
         self.row_tables: dict[tuple[str, str], sa.Table] = {}
         self.ran: set[str] = set()  # revisions whose module has run a step in this process
         self.module_hooks: list[Callable[[Any], None]] = []  # called with each module loaded again
+        self.env_runs = 0  # env.py runs so far (counted: a test checks they grow linearly with the history)
 
     @property
     def version_key(self) -> str:
@@ -106,6 +107,7 @@ class MigrationRunner:
         ``migration_context.connection``) between two steps.
         """
         ran: list[bool] = []
+        self.env_runs += 1
 
         def migrations(heads: Any, context: Any) -> Iterator[MigrationStep]:
             connected_to = context.connection.engine.url

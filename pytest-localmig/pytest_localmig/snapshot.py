@@ -70,9 +70,10 @@ def fingerprint(connection: sa.Connection) -> dict[str, str] | None:
 class Snapshot:
     """The schema at one point: reflected objects plus the fingerprint they were read at."""
 
-    def __init__(self, objects: dict[str, Any], prints: dict[str, str] | None) -> None:
+    def __init__(self, objects: dict[str, Any], prints: dict[str, str] | None, reread: int = 0) -> None:
         self.objects = objects
         self.prints = prints
+        self.reread = reread  # objects reflected to take it (the others came from a known snapshot)
 
     @classmethod
     def take(
@@ -86,7 +87,7 @@ class Snapshot:
         known = tuple(k for k in known if k is not None and k.prints is not None)
         if prints is None or not known:
             objects = reflect(connection, prints)
-            return cls({k: v for k, v in objects.items() if k not in skip}, prints)
+            return cls({k: v for k, v in objects.items() if k not in skip}, prints, len(objects))
         # Set operations and a dict copy, all in C: a step changes a few objects of hundreds, and a
         # loop in Python over every object after every step made the capture grow with N squared.
         first = known[0]
@@ -103,7 +104,7 @@ class Snapshot:
                 objects[key] = other.objects[key]
                 del changed[key]
         objects.update(reflect(connection, changed) if changed else {})
-        return cls(objects, prints)
+        return cls(objects, prints, len(changed))
 
     def view(self) -> SchemaView:
         return SchemaView(self.objects)
