@@ -118,6 +118,7 @@ class Capture:
                 raise
         self.result: HistoryCapture | None = None
         self._validated: dict[int, tuple] = {}  # reflected table dict -> TableInfo, shared by snapshots
+        self._snapshots: dict[int, tuple[dict, SchemaSnapshot]] = {}  # id of a state's objects -> its snapshot
         self._declared: DeclaredTypes | None = None
 
     def __enter__(self) -> Capture:
@@ -180,7 +181,11 @@ class Capture:
         return self._snapshot(self.history.schema_after(revision).objects)
 
     def _snapshot(self, objects: dict) -> SchemaSnapshot:
-        return SchemaSnapshot.from_objects(objects, self._validated)
+        """Validated once per state: the state before a revision is the state after the previous one."""
+        cached = self._snapshots.get(id(objects))
+        if cached is None or cached[0] is not objects:
+            cached = self._snapshots[id(objects)] = (objects, SchemaSnapshot.from_objects(objects, self._validated))
+        return cached[1]
 
     def _revision_capture(self, revision: str) -> RevisionCapture:
         if revision not in self.history.applied:
