@@ -68,7 +68,7 @@ def _resolve(spec: str, root: str) -> Any:
             sys.path.remove(root)
     for part in attribute.split("."):
         if not hasattr(value, part):
-            raise InitialSchemaError(f"--initial-schema {spec}: {value.__name__ if hasattr(value, '__name__') else module_name}"
-                               f" has no attribute {part!r}. {HINT}")
+            owner = getattr(value, "__name__", module_name)
+            raise InitialSchemaError(f"--initial-schema {spec}: {owner} has no attribute {part!r}. {HINT}")
         value = getattr(value, part)
     return value

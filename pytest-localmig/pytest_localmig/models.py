@@ -25,7 +25,7 @@ def differences_from_models(runner: MigrationRunner, url: sa.URL | str) -> list[
     def steps(context: Any) -> Iterator[Any]:
         metadata = context.opts.get("target_metadata")
         if metadata is not None and (not isinstance(metadata, (list, tuple)) or metadata):
-            with warnings.catch_warnings():  # SQLite: expression-based indexes cannot be compared (said once by alembic)
+            with warnings.catch_warnings():  # SQLite: expression-based indexes cannot be compared
                 warnings.filterwarnings("ignore", message="autogenerate skipping metadata-specified expression-based")
                 warnings.filterwarnings("ignore", message="Skipped unsupported reflection of expression-based index")
                 found.append([describe(d) for d in compare_metadata(context, metadata)])

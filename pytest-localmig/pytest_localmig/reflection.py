@@ -134,7 +134,8 @@ def reflect_tables(
         warnings.filterwarnings("ignore", message=_SKIPPED_INDEX.pattern, category=sa.exc.SAWarning)
         multi = {
             kind: _multi(inspector, kind, schema, names)
-            for kind in ("columns", "pk_constraint", "foreign_keys", "indexes", "unique_constraints", "check_constraints")
+            for kind in ("columns", "pk_constraint", "foreign_keys", "indexes", "unique_constraints",
+                         "check_constraints")
         }
     multi["primary_key"] = multi.pop("pk_constraint")
     tables = {}

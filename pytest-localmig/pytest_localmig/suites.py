@@ -74,8 +74,9 @@ def project_root_override(config: pytest.Config) -> str | None:
 
 
 def _harness(name: str) -> Any:
-    """``MigrationHistory``, ``topological_order`` or ``initial_schema``, imported when a suite first needs them: a session without
-    a generated suite never loads alembic or sqlalchemy. (A vendored copy is one module: they are defined in it.)"""
+    """``MigrationHistory``, ``topological_order`` or ``initial_schema``, imported when a suite first needs
+    them: a session without a generated suite never loads alembic or sqlalchemy. (A vendored copy is one
+    module: they are defined in it.)"""
     if name in globals():
         return globals()[name]
     from . import history, initial, runner
