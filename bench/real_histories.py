@@ -78,7 +78,7 @@ class App:
     shipped_ini: str | None = None  # an alembic.ini inside the package, used instead of a generated one
     builtin_env: bool = False  # the app's env.py does not take a handed-over URL
     metadata: str | None = None  # module:attr for --metadata (naming conventions) with --builtin-env
-    initial_schema: str | None = None  # module:attr of the MetaData the base revision expects created
+    initial_schema: tuple[str, ...] = ()  # module:attr of each MetaData the base revision expects created
     env: dict[str, str] = field(default_factory=dict)  # settings the app reads at import time
     ini_options: dict[str, str] = field(default_factory=dict)  # more [alembic] options for the ini
     sqlite: bool = True
@@ -160,7 +160,9 @@ APPS: list[App] = [
         package="dagster",
         version="1.13.29",
         script_location="dagster/_core/storage/alembic",
-        initial_schema="dagster._core.storage.runs.schema:RunStorageSqlMetadata",
+        initial_schema=("dagster._core.storage.runs.schema:RunStorageSqlMetadata",
+                        "dagster._core.storage.event_log.schema:SqlEventLogStorageMetadata",
+                        "dagster._core.storage.schedules.schema:ScheduleStorageSqlMetadata"),
         connection_env=True,
         why="env.py (dagster._core.storage.sql.run_migrations_online) only takes config.attributes"
             "['connection'] and raises without it; localmig hands one over, so it runs as is. Dagster creates "
@@ -252,8 +254,8 @@ class Step:
     def error_line(self) -> str:
         """The last exception line of its output (else its last line)."""
         lines = (self.stdout + "\n" + self.stderr).splitlines()
-        errors = [l.strip() for l in lines if re.match(r"^\s*([\w.]+)?(Error|Exception|Exit|Warning)\b.*:", l.strip())
-                  or re.match(r"^[\w.]+(Error|Exception): ", l.strip())]
+        errors = [x.strip() for x in lines if re.match(r"^\s*([\w.]+)?(Error|Exception|Exit|Warning)\b.*:", x.strip())
+                  or re.match(r"^[\w.]+(Error|Exception): ", x.strip())]
         return (errors[-1] if errors else self.tail(1))[:400]
 
     def brief(self) -> dict:
@@ -520,12 +522,13 @@ engine.dispose()
 CREATE_ALL_SCRIPT = """\
 import importlib, sys
 import sqlalchemy as sa
-module, _, attribute = sys.argv[2].partition(":")
-value = importlib.import_module(module)
-for part in attribute.split("."):
-    value = getattr(value, part)
 engine = sa.create_engine(sys.argv[1])
-value.create_all(engine)
+for spec in sys.argv[2:]:
+    module, _, attribute = spec.partition(":")
+    value = importlib.import_module(module)
+    for part in attribute.split("."):
+        value = getattr(value, part)
+    value.create_all(engine)
 engine.dispose()
 """
 
@@ -564,9 +567,9 @@ def run_app(app: App, database: str, *, venv: Path, site: Path, checkout: Path, 
             flags += ["--metadata", app.metadata]
     if app.initial_schema:
         if has_initial_schema:
-            flags += ["--initial-schema", app.initial_schema]
+            flags += [flag for spec in app.initial_schema for flag in ("--initial-schema", spec)]
         else:
-            row["notes"].append(f"needs --initial-schema {app.initial_schema} (not yet supported)")
+            row["notes"].append(f"needs --initial-schema {' '.join(app.initial_schema)} (not yet supported)")
     suite_flags: list[str] = []
     if database == "postgresql":
         flags += ["--db-url", pg_server]
@@ -582,7 +585,7 @@ def run_app(app: App, database: str, *, venv: Path, site: Path, checkout: Path, 
     baseline_seconds = 0.0
     baseline_ok = True
     if app.initial_schema and has_initial_schema:  # the baseline does what localmig is asked to do
-        created = run("baseline-create-all", [py, "-c", CREATE_ALL_SCRIPT, url, app.initial_schema], logs=logs,
+        created = run("baseline-create-all", [py, "-c", CREATE_ALL_SCRIPT, url, *app.initial_schema], logs=logs,
                       timeout=timeout, cwd=ini.parent, env=env)
         baseline_seconds += created.seconds
         baseline_ok = created.ok
@@ -748,8 +751,7 @@ def parse_junit(junit: Path, suite: Path, finding_revisions: set[str]) -> dict:
         module = classname.split(".")[-1] if classname else ""
         failure, error, skipped = case.find("failure"), case.find("error"), case.find("skipped")
         if error is not None and (not classname or "collection failure" in (error.get("message") or "")):
-            text = (error.get("message") or "") + "\n" + (error.text or "")
-            lines = [l for l in (error.text or "").splitlines() if l.startswith("E ")]
+            lines = [x for x in (error.text or "").splitlines() if x.startswith("E ")]
             first = lines[0][2:].strip() if lines else (error.get("message") or "").strip()
             result["not_collected"] += 1
             result["collection_errors"].append({"module": name or classname, "error": first[:400]})
@@ -764,7 +766,7 @@ def parse_junit(junit: Path, suite: Path, finding_revisions: set[str]) -> dict:
             tied = revision in finding_revisions
             result["failed_with_finding" if tied else "failed_without_finding"] += 1
             element = failure if failure is not None else error
-            lines = [l for l in (element.text or "").splitlines() if l.startswith("E ")]
+            lines = [x for x in (element.text or "").splitlines() if x.startswith("E ")]
             message = lines[0][2:].strip() if lines else (element.get("message") or "").splitlines()[0:1]
             result["failures"].append({"test": f"{module}::{name}", "revision": revision, "tied_to_finding": tied,
                                        "kind": kind, "message": str(message)[:400]})
@@ -790,7 +792,7 @@ def baseline_cell(baseline: dict) -> str:
     """'12.3' when upgrade and downgrade ran; 'up 8.4, down fail' / 'up fail' otherwise."""
     if baseline.get("ok"):
         return fmt_seconds(baseline.get("seconds"))
-    up, down = baseline.get("upgrade"), baseline.get("downgrade")
+    up = baseline.get("upgrade")
     if up and up.get("rc") == 0:
         return f"up {fmt_seconds(up.get('seconds'))}, down fail"
     return "up fail"
@@ -828,10 +830,10 @@ def table(rows: list[dict]) -> str:
             str(pytest.get("not_collected", "-")), fmt_seconds(pytest.get("seconds")), ratio(pytest.get("seconds"), base),
             rcs,
         ])
-    widths = [max(len(h), *(len(l[i]) for l in lines)) if lines else len(h) for i, h in enumerate(header)]
+    widths = [max(len(h), *(len(row[i]) for row in lines)) if lines else len(h) for i, h in enumerate(header)]
     out = ["| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |",
            "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-    out += ["| " + " | ".join(c.ljust(w) for c, w in zip(l, widths)) + " |" for l in lines]
+    out += ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |" for row in lines]
     return "\n".join(out)
 
 

@@ -14,6 +14,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -266,12 +267,12 @@ class Session:
             cancel.check()
             blank = ReviewItem(revision=revision, plan=TestPlan(revision=revision.id), existing=self.status(revision))
             hint = (hints or {}).get(revision.id, "")
-            items.append(self._guarded(blank, "planning", lambda r=revision, h=hint: self.plan(r, hint=h)))
+            items.append(self._guarded(blank, "planning", partial(self.plan, revision, hint=hint)))
         if self.model is not None:
             with self.timed("model"):
                 answers = self.model.ask_all(items, jobs, cancel)
             items = [self._with_model_answer(item, answers.get(item.revision.id)) for item in items]
-        items = [self._guarded(item, "rendering", lambda i=item: self.render(i)) for item in items]
+        items = [self._guarded(item, "rendering", partial(self.render, item)) for item in items]
         cancel.check()
         items = self.verify(items, cancel)
         items = self._repair_loop(items, jobs, cancel)
@@ -309,7 +310,8 @@ class Session:
         with self.timed("observe"):
             observation = self.live_capture.observe(revision, before, after, capture.diff.touched_tables)
         self._add_findings(observation_findings(revision.id, observation, self.findings_for(revision.id), capture.diff))
-        plan = plan_for(revision, capture.diff, before, after, observation, one_way=self.one_way.get(revision.id))
+        plan = plan_for(revision, capture.diff, before, after, observation, one_way=self.one_way.get(revision.id),
+                        checks_models=self.capture.models_at_head is not None and self.capture.heads == [revision.id])
         self.events(RevisionProgress(revision=revision.id, stage="planned", detail=f"{len(plan.tests)} tests"))
         return item.model_copy(update={"diff": capture.diff, "observation": observation, "plan": plan,
                                        "findings": self.findings_for(revision.id)})

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-Aspect = Literal["upgrade", "downgrade", "round_trip", "data"]
+Aspect = Literal["upgrade", "downgrade", "round_trip", "data", "models"]
 Engine = Literal["deterministic", "model"]
 
 TEST_NAME = re.compile(r"^test_[a-z0-9_]{1,80}$")

@@ -17,6 +17,7 @@ FindingKind = Literal[
     "upgrade_fails_with_rows",
     "downgrade_fails_with_rows",
     "downgrade_loses_rows",
+    "models_differ_from_head",
 ]
 
 # Which generated tests a finding explains when they fail (see verify.py).
@@ -31,6 +32,7 @@ FINDING_ASPECTS: dict[str, set[str]] = {
     "upgrade_fails_with_rows": {"data"},
     "downgrade_fails_with_rows": {"data"},
     "downgrade_loses_rows": {"data"},
+    "models_differ_from_head": {"models"},
 }
 
 

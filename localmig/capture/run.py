@@ -53,6 +53,8 @@ class HistoryCapture(BaseModel):
     findings: list[Finding]
     step_runs: dict[str, int] = Field(default_factory=dict, description="'upgrade <rev>' / 'downgrade <rev>' -> how "
                                       "often the step ran during the capture (every later run counts in Capture.step_runs)")
+    models_at_head: list[str] | None = Field(None, description="How env.py's target_metadata differs from the "
+                                             "schema at head ([]: it matches); None: not compared.")
 
     def findings_for(self, revision: str) -> list[Finding]:
         return [f for f in self.findings if f.revision == revision]
@@ -66,6 +68,15 @@ MISSING_TABLE = ("no such table", "does not exist", "NoSuchTableError", "Undefin
 
 def _missing_table(error: str) -> bool:
     return any(text in error for text in MISSING_TABLE)
+
+
+def _models_finding(heads: list[str], differences: list[str] | None) -> list[Finding]:
+    if not differences:
+        return []
+    return [Finding(revision=heads[0], kind="models_differ_from_head",
+                    message=f"the models (env.py's target_metadata) differ from the schema at head in "
+                            f"{len(differences)} way{'s' if len(differences) != 1 else ''}",
+                    details=differences[:30] + ([f"... and {len(differences) - 30} more"] if len(differences) > 30 else []))]
 
 
 ProgressCallback = Callable[[str, str, int, int], None]  # phase, revision, done, total
@@ -131,12 +142,14 @@ class Capture:
             if progress:
                 progress("downgrade", "", 0, total)
             history.walk_downgrades()
+            models = self._models_at_head()
         self.result = HistoryCapture(
             dialect=self.dialect,
             revisions=self.project.revisions,
             heads=self.project.heads,
             captures={r.id: self._revision_capture(r.id) for r in self.project.revisions},
-            findings=self._findings(),
+            findings=self._findings() + _models_finding(self.project.heads, models),
+            models_at_head=models,
             step_runs=dict(self.history.runner.step_runs),
         )
         return self.result
@@ -144,6 +157,17 @@ class Capture:
     def step_runs(self) -> dict[str, int]:
         """How often each migration step ran so far (capture, observation and probes)."""
         return dict(self.history.runner.step_runs)
+
+    def _models_at_head(self) -> list[str] | None:
+        """Compare env.py's target_metadata with the schema at the single head (None when there is
+        none, it was not applied, or env.py sets no target_metadata)."""
+        heads = self.project.heads
+        if len(heads) != 1 or heads[0] not in self.history.applied:
+            return None
+        try:
+            return self.history.models_differences(heads[0])
+        except Exception:
+            return None
 
     @property
     def dialect(self) -> str:

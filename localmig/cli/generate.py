@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.table import Table
 
-from ..errors import ExitCode
+from ..capture import Finding
+from ..errors import ExitCode, LocalmigError
+from ..items import ReviewItem, WriteResult
 from ..options import SessionOptions
 from ..pipeline import Session
 from .common import ProgressView, line, model_choice, model_options, out, plain, project_options, step_timeout_option
@@ -32,11 +36,12 @@ model_output_option = click.option(
 @click.option("--vendor", is_flag=True,
               help="Also write the runtime (pytest-localmig) beside the suite, for repositories that cannot install it.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON document instead of the table (no progress).")
 @model_options
 @model_output_option
 def generate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, initial_schema: tuple[str, ...], step_timeout: float, revisions: tuple[str, ...],
              all_revisions: bool, out_dir: Path | None, dry_run: bool, force: bool, vendor: bool, quiet: bool,
-             model_output: str | None, **model: object) -> None:
+             as_json: bool, model_output: str | None, **model: object) -> None:
     """Generate tests, run them on scratch databases, and write the suite.
 
     The deterministic engine always runs; the model layer adds tests when Ollama answers
@@ -50,11 +55,40 @@ def generate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | 
     choice = model_choice(**model).model_copy(update={"output": model_output})  # type: ignore[arg-type]
     options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, initial_schema=list(initial_schema), step_timeout=step_timeout, out=out_dir,
                              vendor=vendor)
-    with ProgressView(quiet=quiet) as view, Session.open(options, view) as session:
+    with ProgressView(quiet=quiet or as_json) as view, Session.open(options, view) as session:
         session.use_model(choice)
         model_label, skipped = session.model_label, session.model_skipped
         items = session.generate(session.select(list(revisions)))
         written = session.write(items, force=force, dry_run=dry_run)
+    if as_json:
+        document = {"model": model_label, "model_skipped": f"{skipped}. {skipped.hint or ''}".strip() if skipped else None,
+                    "dry_run": dry_run, "revisions": [_item_json(item) for item in items],
+                    "findings": [f.model_dump(mode="json") for f in session.findings],
+                    "files": [r.model_dump(mode="json") for r in written]}
+        click.echo(json.dumps(document, indent=2))
+    else:
+        _print(items, written, session.findings, model_label, skipped, dry_run)
+    if any(item.error or item.count("not_run") for item in items):
+        sys.exit(ExitCode.NOT_VERIFIED)
+    if any(item.model_error for item in items):
+        sys.exit(ExitCode.MODEL)
+    if any(o.engine == "deterministic" and o.verdict == "test_defect" for item in items for o in item.dropped):
+        sys.exit(ExitCode.PROBLEMS)
+
+
+def _item_json(item: ReviewItem) -> dict[str, Any]:
+    """One revision of ``generate --json``: its tests by engine, each test's verdict, what was left out and why."""
+    return {
+        "revision": item.revision.id, "file": item.filename, "tests": item.engines(),
+        "outcomes": [{"test": o.name, "engine": o.engine, "verdict": o.verdict} for o in item.outcomes],
+        "left_out": [{"test": o.name, "engine": o.engine, "verdict": o.verdict, "message": o.message}
+                     for o in item.dropped],
+        "findings": [f.kind for f in item.findings], "model_error": item.model_error, "error": item.error,
+    }
+
+
+def _print(items: list[ReviewItem], written: list[WriteResult], findings: list[Finding], model_label: str | None,
+           skipped: LocalmigError | None, dry_run: bool) -> None:
     table = Table(title=plain("generated tests" + (f" (model: {model_label})" if model_label else " (no model)")))
     for column in ("revision", "deterministic", "model", "passed", "expose a finding", "left out", "not run"):
         table.add_column(column, overflow="fold")
@@ -75,15 +109,9 @@ def generate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | 
     if skipped is not None:
         out.print(line(("The model layer was skipped", "bold yellow"),
                        f": only deterministic tests were written. {skipped}. {skipped.hint or ''}"))
-    print_findings(session.findings)
+    print_findings(findings)
     for result in written:
         if result.action != "unchanged":
             out.print(line(f"{result.action.replace('_', ' ')}: {result.path}"))
     if dry_run:
         out.print("[dim]--dry-run: nothing was written[/]")
-    if any(item.error or item.count("not_run") for item in items):
-        sys.exit(ExitCode.NOT_VERIFIED)
-    if any(item.model_error for item in items):
-        sys.exit(ExitCode.MODEL)
-    if any(o.engine == "deterministic" and o.verdict == "test_defect" for item in items for o in item.dropped):
-        sys.exit(ExitCode.PROBLEMS)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from pytest_localmig import ordered_rows
+
 from ..observe import DataObservation
 from ..plan import TestCase, TestPlan
 from ..project import RevisionInfo
@@ -34,11 +36,20 @@ def plan_for(
     observation: DataObservation | None = None,
     *,
     one_way: str | None = None,
+    checks_models: bool = False,
 ) -> TestPlan:
     """Every deterministic test for one revision; with ``one_way`` (why the revision cannot be
     downgraded: it is declared one-way, or below such a revision) no downgrade or round-trip test,
-    and the rows test stops after the upgrade."""
+    and the rows test stops after the upgrade. With ``checks_models`` (the head, when env.py sets
+    target_metadata) a test that the models match the schema it leaves."""
     builder = _PlanBuilder(revision.id)
+    if checks_models:
+        builder.add("test_head_matches_models", "models",
+                    "The application's models (env.py's target_metadata) match the schema at head, as Alembic's "
+                    "autogenerate compares them.",
+                    ["differences = migrations.models_differences(REVISION)",
+                     "assert differences == [], 'the models differ from the migrations at head:\\n' + "
+                     "'\\n'.join(differences or [])"])
     replaced = _replaced_keys(diff)
     for change in diff.changes:
         if change.kind.startswith("drop_") and (change.table, change.name) in replaced:
@@ -104,7 +115,7 @@ class _PlanBuilder:
         while unique in taken:
             unique, n = f"{name[:80]}_{n}", n + 1
         self.plan.tests.append(
-            TestCase(name=unique, aspect=aspect, docstring=docstring, body="\n".join(lines))  # type: ignore[arg-type]
+            TestCase(name=unique, aspect=aspect, docstring=docstring, body="\n".join(lines))
         )
 
     def need(self, imports: set[str]) -> None:
@@ -407,6 +418,8 @@ def _read_lines(rows_by_table: dict[str, list[dict]], unstable: dict[str, list[s
     for table, rows in rows_by_table.items():
         skipped = unstable.get(table, [])
         shown = [{k: v for k, v in row.items() if k not in skipped} for row in rows]
+        if skipped:  # in the order rows(table, without=...) gives them
+            shown = ordered_rows(shown)
         if rows and not any(shown):  # nothing reproducible in these rows but how many there are
             lines.append(f"assert len(database.rows({table!r})) == {len(rows)}")
             continue

@@ -61,8 +61,8 @@ def import_block(imports: set[str] | list[str]) -> list[str]:
     for section in (0, 1):
         lines = [f"import {name}" for name in sorted(straight[section], key=str.lower)]
         for module in sorted(members[section], key=str.lower):
-            names = sorted(members[section][module], key=_member_key)
-            lines.append(f"from {module} import {', '.join(names)}")
+            ordered = sorted(members[section][module], key=_member_key)
+            lines.append(f"from {module} import {', '.join(ordered)}")
         if lines and block:
             block.append("")
         block += lines

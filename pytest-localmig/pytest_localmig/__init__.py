@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .version import API_VERSION, FIRST_RELEASE, MIN_API_VERSION, __version__
 
 if TYPE_CHECKING:
-    from .database import Database
+    from .database import Database, ordered_rows
     from .errors import EnvironmentIgnoresURL, HarnessError, InitialSchemaError, MigrationFailed
     from .guard import connect_guard
     from .history import MigrationHistory
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "Database": "database",
+    "ordered_rows": "database",
     "EnvironmentIgnoresURL": "errors",
     "HarnessError": "errors",
     "InitialSchemaError": "errors",
@@ -94,6 +95,7 @@ __all__ = [
     "incompatibility",
     "initial_schema",
     "new_engine",
+    "ordered_rows",
     "qualified",
     "reflect",
     "reflect_tables",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import decimal
 from collections.abc import Iterable
 from typing import Any
 
@@ -81,8 +83,9 @@ class Database:
     def rows(self, table: str, *, without: Iterable[str] = ()) -> list[dict[str, Any]]:
         """Every row of ``[schema.]table`` as dicts, ordered by the primary key (else all
         columns); ``without`` leaves out columns whose values are not reproducible (timestamps,
-        random ids). Rows are then ordered by the columns kept, so a left-out random key does not
-        make the order random; with every column left out, one empty dict per row."""
+        random ids), and the rows are then in :func:`ordered_rows` order, which depends only on the
+        values kept (a left-out random key does not make it random); with every column left out,
+        one empty dict per row."""
         left_out = set(without)
         with self.engine.connect() as connection:
             reflected = self._table(connection, table)
@@ -90,10 +93,9 @@ class Database:
             if not columns:
                 count = connection.execute(sa.select(sa.func.count()).select_from(reflected)).scalar_one()
                 return [{} for _ in range(count)]
-            key = [c for c in reflected.primary_key.columns if c.name not in left_out]
-            order = key if key and len(key) == len(reflected.primary_key.columns) else columns
-            result = connection.execute(sa.select(*columns).order_by(*order))
-            return [dict(row) for row in result.mappings()]
+            order = list(reflected.primary_key.columns) or columns
+            found = [dict(row) for row in connection.execute(sa.select(*columns).order_by(*order)).mappings()]
+        return ordered_rows(found) if left_out else found
 
     def execute(self, statement: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run one SQL statement in its own transaction; return its rows, if any, as dicts."""
@@ -105,3 +107,23 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
 
+
+_ORDERABLE = (bool, int, float, decimal.Decimal, str, bytes, datetime.date, datetime.time, datetime.timedelta)
+
+
+def ordered_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows sorted by their values (columns by name, NULL first, other values by repr when Python
+    cannot order them): the order ``rows(table, without=...)`` returns, which generated tests
+    write their expected rows in, whatever the database and its collation."""
+    def value_key(value: Any) -> tuple[int, str, Any]:
+        if value is None:
+            return (0, "", "")
+        if isinstance(value, _ORDERABLE):  # values of one kind compare with each other only
+            kind = "number" if isinstance(value, (int, float, decimal.Decimal)) else type(value).__name__
+            return (1, kind, value)
+        return (2, type(value).__name__, repr(value))
+
+    def key(row: dict[str, Any]) -> list[tuple[int, str, Any]]:
+        return [value_key(row[column]) for column in sorted(row)]
+
+    return sorted(rows, key=key)

@@ -16,6 +16,7 @@ from alembic.runtime.migration import MigrationStep
 
 from .database import Database
 from .errors import EnvironmentIgnoresURL, MigrationFailed
+from .models import differences_from_models
 from .runner import MigrationRunner, describe_error
 from .scratch import ScratchServer, scratch_folder
 from .snapshot import Snapshot
@@ -179,6 +180,15 @@ class MigrationHistory:
     def database_after(self, revision: str) -> Database:
         """A fresh database in the state right after the upgrade of ``revision``."""
         return self._copy(self._template(self._state_after(revision)))
+
+    def models_differences(self, revision: str) -> list[str] | None:
+        """How env.py's ``target_metadata`` differs from the schema right after ``revision`` (the
+        head, in generated tests), in words; None when env.py sets no target_metadata."""
+        database = self.database_after(revision)
+        try:
+            return differences_from_models(self.runner, database.url)
+        finally:
+            self._discard(database)
 
     def schema_before(self, revision: str) -> SchemaView:
         return self._snapshots[self._state_before(revision)].view()

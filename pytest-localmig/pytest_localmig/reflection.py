@@ -7,7 +7,9 @@ schema compare equal and a test can assert on them with ``==``.
 
 from __future__ import annotations
 
+import contextlib
 import re
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -116,6 +118,9 @@ def _index(index: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_SKIPPED_INDEX = re.compile(r"Skipped unsupported reflection of expression-based index (\S+)")
+
+
 def reflect_tables(
     inspector: sa.Inspector, schema: str | None, names: list[str] | None = None
 ) -> dict[str, dict[str, Any]]:
@@ -125,10 +130,12 @@ def reflect_tables(
     """
     if names == []:
         return {}
-    multi = {
-        kind: _multi(inspector, kind, schema, names)
-        for kind in ("columns", "pk_constraint", "foreign_keys", "indexes", "unique_constraints", "check_constraints")
-    }
+    with warnings.catch_warnings():  # expression-based indexes are read from the catalog (_sqlite_indexes)
+        warnings.filterwarnings("ignore", message=_SKIPPED_INDEX.pattern, category=sa.exc.SAWarning)
+        multi = {
+            kind: _multi(inspector, kind, schema, names)
+            for kind in ("columns", "pk_constraint", "foreign_keys", "indexes", "unique_constraints", "check_constraints")
+        }
     multi["primary_key"] = multi.pop("pk_constraint")
     tables = {}
     for key, columns in multi["columns"].items():
@@ -159,10 +166,50 @@ def reflect_tables(
 
 def _multi(inspector: sa.Inspector, kind: str, schema: str | None, names: list[str] | None) -> dict:
     """``get_multi_<kind>``, except for a few SQLite tables, where per-table calls are cheaper."""
+    if kind == "indexes" and inspector.dialect.name == "sqlite":
+        return _sqlite_indexes(inspector, schema, names)
     if names is not None and inspector.dialect.name == "sqlite":
         single = getattr(inspector, f"get_{kind}")
         return {(schema, name): single(name, schema=schema) for name in names}
     return getattr(inspector, f"get_multi_{kind}")(schema=schema, filter_names=names)
+
+
+def _sqlite_indexes(inspector: sa.Inspector, schema: str | None, names: list[str] | None) -> dict:
+    """Indexes as SQLAlchemy reflects them, plus the expression-based ones its SQLite dialect skips
+    (with a warning per index and reflection): those are read from the catalog by name, their
+    expressions the index's own SQL text, so they are compared and tested like any other index."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", sa.exc.SAWarning)
+        if names is None:
+            found = inspector.get_multi_indexes(schema=schema)
+        else:
+            found = {(schema, name): inspector.get_indexes(name, schema=schema) for name in names}
+    skipped = []
+    for warning in caught:
+        match = _SKIPPED_INDEX.search(str(warning.message))
+        if match:
+            skipped.append(match.group(1))
+        else:  # not ours to hide
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    if skipped:
+        master = f"{inspector.dialect.identifier_preparer.quote(schema)}.sqlite_master" if schema else "sqlite_master"
+        bind = inspector.bind
+        with bind.connect() if isinstance(bind, sa.Engine) else contextlib.nullcontext(bind) as connection:
+            rows = connection.exec_driver_sql(
+                f"SELECT name, tbl_name, sql FROM {master} WHERE type = 'index' AND name IN "
+                f"({', '.join('?' for _ in skipped)})", tuple(skipped)).all()
+        for name, table, sql in rows:
+            if (schema, table) in found:
+                unique = _words(sql).upper().startswith("CREATE UNIQUE")
+                found[(schema, table)].append({"name": name, "column_names": [], "unique": unique,
+                                               "expressions": [_index_body(sql)], "dialect_options": {}})
+    return found
+
+
+def _index_body(sql: str) -> str:
+    """What a CREATE INDEX indexes: the text between the parentheses after ``ON table``."""
+    start = sql.find("(")
+    return sql[start:] if start >= 0 else sql
 
 
 def reflect(bind: sa.Engine | sa.Connection, only: Iterable[str] | None = None) -> dict[str, Any]:

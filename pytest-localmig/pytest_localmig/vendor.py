@@ -17,8 +17,7 @@ from .version import API_VERSION, __version__
 
 # Each after everything it imports.
 MODULES = ("version", "errors", "initial", "urls", "targets", "guard", "reflection", "views", "snapshot", "watchdog",
-           "runner", "scratch",
-           "database", "history", "settings", "suites", "plugin")
+           "runner", "scratch", "database", "models", "history", "settings", "suites", "plugin")
 
 _PACKAGE = Path(__file__).parent
 

@@ -244,6 +244,21 @@ def test_rows_the_history_inserted_with_volatile_values_do_not_break_the_suite(p
         assert set(run_suite(suite_of(root)).values()) == {"passed"}
 
 
+def test_an_expression_based_index_is_read_from_the_catalog_and_tested_without_warnings(project):
+    root = project("expression_index")
+    done = generate(root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Skipped unsupported reflection" not in done.stdout + done.stderr
+    module = next(suite_of(root).glob("test_e1d502a0c0d0_*.py"))
+    assert "assert index['expressions'] == ['(lower(email))']" in module.read_text(encoding="utf-8")
+    outcomes = run_suite(suite_of(root), "-W", "error::sqlalchemy.exc.SAWarning")
+    assert outcomes and set(outcomes.values()) == {"passed"}
+    revision = next((root / "migrations" / "versions").glob("e1d502a0c0d0_*.py"))
+    revision.write_text(revision.read_text().replace('    op.drop_index("ix_users_lower_email", table_name="users")',
+                                                     "    pass"))
+    assert run_suite(suite_of(root))[f"{module.stem}::test_downgrade_restores_users"] == "failure"
+
+
 def test_a_revision_that_consumes_module_level_data_is_run_afresh_each_time(project):
     """Its upgrade pops values from a module-level list: a second run in the same process (capture,
     then observation) must see the file as it is, not the list the first run emptied."""
@@ -306,3 +321,41 @@ def test_check_fails_when_nothing_ran(linear_suite):
         module.write_text(re.sub(r"\ndef test_", "\ndef skipped_", text))
     done = run_cli("check", str(linear_suite))
     assert done.returncode == 1 and "nothing_ran" in done.stdout, done.stdout
+
+
+def test_generate_json_reports_every_test_with_its_verdict(project):
+    root = project("masked_downgrade")
+    done = generate(root, "--json", "--dry-run")
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["dry_run"] is True and document["model"] is None
+    assert [r["revision"] for r in document["revisions"]] == ["3a5c01a0c0d0", "3a5c02a0c0d0"]
+    second = document["revisions"][1]
+    verdicts = {o["test"]: o["verdict"] for o in second["outcomes"]}
+    assert verdicts["test_downgrade_restores_authors"] == "migration_defect"
+    assert verdicts["test_downgrade_restores_books"] == "passed"
+    assert sum(second["tests"].values()) == len(second["outcomes"])
+    assert [(f["kind"], f["revision"]) for f in document["findings"]] == [("downgrade_incomplete", "3a5c02a0c0d0")]
+    assert second["findings"] == ["downgrade_incomplete"]
+    assert all(f["action"] == "dry_run" for f in document["files"])
+    assert not suite_of(root).exists()
+
+
+def test_models_that_drift_from_head_are_a_finding_and_a_failing_test(project):
+    root = project("models_drift")
+    (finding,) = scan(root)["findings"]
+    assert (finding["kind"], finding["revision"]) == ("models_differ_from_head", "e1d502a0c0d0")
+    assert finding["details"] == ["column users.nickname is in the models only"]
+    done = generate(root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    head = next(suite_of(root).glob("test_e1d502a0c0d0_*.py"))
+    assert "test_head_matches_models" in module_tests(head)
+    assert not any("test_head_matches_models" in module_tests(m) for m in suite_of(root).glob("test_e1d501*.py"))
+    outcomes = run_suite(suite_of(root))
+    assert outcomes.pop(f"{head.stem}::test_head_matches_models") == "failure"
+    assert set(outcomes.values()) == {"passed"}
+    # the models brought back in line with the history: the same test passes
+    models = root / "app_models.py"
+    models.write_text(models.read_text().replace('                 sa.Column("nickname", sa.String(30), nullable=True))',
+                                                 "                 )"))
+    assert run_suite(suite_of(root))[f"{head.stem}::test_head_matches_models"] == "passed"

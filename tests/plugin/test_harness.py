@@ -557,3 +557,23 @@ def test_every_exported_name_is_reachable_and_none_is_shadowed_by_a_module():
     for name in pytest_localmig.__all__:
         assert not (folder / f"{name}.py").exists(), name
         assert not isinstance(getattr(pytest_localmig, name), type(pytest_localmig)), name
+
+
+def test_rows_without_their_key_come_in_the_order_of_their_values(failing_history):
+    """A left-out key (a random uuid, say) must not decide the order: the rows come sorted by the
+    values kept, the order ordered_rows gives the expected rows a generated test writes down."""
+    from pytest_localmig import ordered_rows
+
+    database = failing_history.database_before("fa1102d9e1f3")
+    try:
+        database.insert("invoices", [{"id": 1, "number": "INV-9", "total_cents": 5},
+                                     {"id": 2, "number": "INV-1", "total_cents": 8},
+                                     {"id": 3, "number": "INV-5", "total_cents": 7}])
+        assert [r["id"] for r in database.rows("invoices")] == [1, 2, 3]  # whole rows: by the key
+        kept = database.rows("invoices", without=["id"])
+        assert kept == [{"number": "INV-1", "total_cents": 8}, {"number": "INV-5", "total_cents": 7},
+                        {"number": "INV-9", "total_cents": 5}]
+        seen = [{k: v for k, v in row.items() if k != "id"} for row in database.rows("invoices")]
+        assert ordered_rows(seen) == kept
+    finally:
+        database.dispose()

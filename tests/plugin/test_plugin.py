@@ -263,3 +263,28 @@ def test_the_plugin_loads_neither_alembic_nor_sqlalchemy_until_a_suite_needs_the
             "print(sorted(m for m in ('alembic', 'sqlalchemy') if m in sys.modules))")
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert completed.stdout.strip() == "[]", completed.stdout + completed.stderr
+
+
+PYTEST_ALEMBIC = {
+    "tests/conftest.py": ("import pytest\nimport sqlalchemy\n\n\n@pytest.fixture\ndef alembic_engine():\n"
+                          "    engine = sqlalchemy.create_engine('sqlite:///')\n"
+                          "    with engine.connect() as connection:  # the demo's env.py takes a handed-over Connection\n"
+                          "        yield connection\n    engine.dispose()\n"),
+    "tests/test_pytest_alembic.py": ("from pytest_alembic.tests import (  # noqa: F401\n"
+                                     "    test_single_head_revision, test_up_down_consistency, test_upgrade)\n"),
+}
+
+
+def test_pytest_alembics_built_in_tests_run_beside_the_suite_in_one_session(pytester, generated_demo):
+    """A project that uses pytest-alembic keeps it: both plugins in one session, each with its own tests,
+    and both see the demo's broken downgrade."""
+    into(pytester, generated_demo)
+    for relative, text in PYTEST_ALEMBIC.items():
+        (pytester.path / relative).write_text(text)
+    result = run(pytester, "tests", "-v", plugins=("pytest_localmig.plugin", "pytest_alembic.plugin"))
+    found = outcomes(result)
+    assert_demo_outcomes(found)
+    theirs = {test.split("::")[1]: outcome for test, outcome in found.items() if "test_pytest_alembic" in test}
+    assert theirs == {"test_single_head_revision": "PASSED", "test_upgrade": "PASSED",
+                      "test_up_down_consistency": "FAILED"}, result.stdout.str()[-3000:]
+    assert "ix_order_items_product" in result.stdout.str()  # pytest-alembic's failure names the same defect

@@ -164,3 +164,18 @@ def test_a_missing_override_folder_is_ignored(tmp_path):
 
     assert prompts.folders == [PACKAGED]
     assert prompts.version == PromptSet("default").version
+
+
+def test_the_fixture_api_the_prompt_documents_is_the_runtimes():
+    """Every ``migrations.x``, ``database.x`` and ``schema.x`` the model is told about exists on the runtime's
+    classes (a renamed or removed method must change the prompt too)."""
+    import re
+
+    from pytest_localmig import Database, MigrationHistory, SchemaView
+
+    owners = {"migrations": MigrationHistory, "database": Database, "schema": SchemaView}
+    named = set(re.findall(r"\b(migrations|database|schema)\.(\w+)", FIXTURE_API))
+    named |= {("migrations", m) for m in re.findall(r", (schema_after\w*)\(", FIXTURE_API)}
+    assert len(named) >= 15
+    missing = [f"{owner}.{name}" for owner, name in sorted(named) if not hasattr(owners[owner], name)]
+    assert not missing

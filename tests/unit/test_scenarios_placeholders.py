@@ -17,8 +17,10 @@ def test_the_demos_data_migration_maps_every_placeholder_it_shows():
 
     assert set(literals.values) == placeholders_in([redact_source(source)])  # every one shown, and only those
     assert literals.values["<str_16>"] == "legacy-unknown"  # UPDATE orders SET status = :str_16 WHERE status IS NULL
-    assert literals.values["<str_17>"] == "%@legacy-shop.invalid"  # ... WHERE email LIKE :str_17 AND id < :num_19
-    assert (literals.values["<num_18>"], literals.values["<num_19>"]) == (0, 4242)
+    # UPDATE customers SET is_active = :num_17 WHERE email LIKE :str_18 AND id < :num_19 (in the order they appear)
+    assert literals.values["<str_18>"] == "%@legacy-shop.invalid"
+    assert (literals.values["<num_17>"], literals.values["<num_19>"]) == (0, 4242)
+    assert literals.values["<str_20>"] == "legacy-unknown"  # the downgrade's UPDATE orders ... WHERE status = :str_20
     assert (literals.values["<str_13>"], literals.values["<num_15>"]) == ("legacy-unknown", 4242)  # bulk_insert row
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pytest_localmig import ordered_rows
+
 from ...plan import TestCase
 from ..literals import literal
 from .run import ScenarioRun
@@ -125,6 +127,8 @@ def characterization(scenario: Scenario, run: ScenarioRun, why: str) -> tuple[Te
             skipped = run.unstable.get(table, [])
             without = f", without={skipped!r}" if skipped else ""
             shown = [{k: v for k, v in row.items() if k not in skipped} for row in rows]
+            if skipped:  # in the order rows(table, without=...) gives them
+                shown = ordered_rows(shown)
             body.lines.append(f"assert database.rows({table!r}{without}) == {body.rows(shown)}")
     if failed is not None:
         step, error = failed
