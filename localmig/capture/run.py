@@ -51,10 +51,10 @@ class HistoryCapture(BaseModel):
     heads: list[str]
     captures: dict[str, RevisionCapture]
     findings: list[Finding]
-    step_runs: dict[str, int] = Field(default_factory=dict, description="'upgrade <rev>' / 'downgrade <rev>' -> how "
-                                      "often the step ran during the capture (every later run counts in Capture.step_runs)")
     models_at_head: list[str] | None = Field(None, description="How env.py's target_metadata differs from the "
                                              "schema at head ([]: it matches); None: not compared.")
+    step_runs: dict[str, int] = Field(default_factory=dict, description="'upgrade <rev>' / 'downgrade <rev>' -> how "
+                                      "often the step ran during the capture (every later run counts in Capture.step_runs)")
 
     def findings_for(self, revision: str) -> list[Finding]:
         return [f for f in self.findings if f.revision == revision]
@@ -118,6 +118,7 @@ class Capture:
                 raise
         self.result: HistoryCapture | None = None
         self._validated: dict[int, tuple] = {}  # reflected table dict -> TableInfo, shared by snapshots
+        self._snapshots: dict[int, tuple[dict, SchemaSnapshot]] = {}  # id of a state's objects -> its snapshot
         self._declared: DeclaredTypes | None = None
 
     def __enter__(self) -> Capture:
@@ -180,7 +181,11 @@ class Capture:
         return self._snapshot(self.history.schema_after(revision).objects)
 
     def _snapshot(self, objects: dict) -> SchemaSnapshot:
-        return SchemaSnapshot.from_objects(objects, self._validated)
+        """Validated once per state: the state before a revision is the state after the previous one."""
+        cached = self._snapshots.get(id(objects))
+        if cached is None or cached[0] is not objects:
+            cached = self._snapshots[id(objects)] = (objects, SchemaSnapshot.from_objects(objects, self._validated))
+        return cached[1]
 
     def _revision_capture(self, revision: str) -> RevisionCapture:
         if revision not in self.history.applied:

@@ -90,7 +90,8 @@ def _item_json(item: ReviewItem) -> dict[str, Any]:
 def _print(items: list[ReviewItem], written: list[WriteResult], findings: list[Finding], model_label: str | None,
            skipped: LocalmigError | None, dry_run: bool) -> None:
     table = Table(title=plain("generated tests" + (f" (model: {model_label})" if model_label else " (no model)")))
-    for column in ("revision", "deterministic", "model", "passed", "expose a finding", "left out", "not run"):
+    table.add_column("revision", no_wrap=True)  # an id is read whole; the counts' headers may wrap
+    for column in ("deterministic", "model", "passed", "expose a finding", "left out", "not run"):
         table.add_column(column, overflow="fold")
     for item in items:
         by_engine = [sum(1 for t in item.plan.tests if t.engine == e) for e in ("deterministic", "model")]

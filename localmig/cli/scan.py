@@ -32,7 +32,7 @@ def scan(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None
                              round_trips=round_trips)
     with ProgressView(quiet=as_json) as view, Session.open(options, view) as session:
         if as_json:
-            out.print_json(json.dumps(scan_document(session)))
+            click.echo(json.dumps(scan_document(session), indent=2))  # rich's print_json: 2.5 s at N=1000
         else:
             print_scan(session)
 

@@ -54,6 +54,7 @@ class MigrationHistory:
         needed: Iterable[str] | None = None,
         on_upgraded: Callable[[str], None] | None = None,
         initial: Callable[[sa.Connection], None] | None = None,
+        walk_in_blocks: bool = False,
     ) -> None:
         self.runner = MigrationRunner(config)
         self.folder = folder or scratch_folder()
@@ -74,6 +75,12 @@ class MigrationHistory:
         self._round_trips: dict[str, Snapshot] = {}
         self._position = 0  # index in order of the next revision to apply
         self._walked = False
+        # under pytest-xdist a worker runs some of the tests: it walks only the blocks (of
+        # CHECKPOINT_EVERY revisions, from the template at the block's end) its tests ask for
+        self.walk_in_blocks = walk_in_blocks
+        self.reread = 0  # objects reflected by the snapshots taken (the others were carried over)
+        self.copies = 0  # databases copied from a template
+        self.blocks_walked = 0  # walks of a block (counted: tests check a worker walks only its own)
         self._names = itertools.count()
         empty = self.scratch.create("empty")
         if initial is not None:  # the schema the base revision expects (see initial.py)
@@ -113,6 +120,7 @@ class MigrationHistory:
                 current[0] = revision
                 yield self.runner.step(revision, upgrade=True)
                 previous = Snapshot.take(context.connection, previous, skip=[self.runner.version_key])
+                self.reread += previous.reread
                 self._snapshots[revision] = previous
                 done.append(revision)
 
@@ -165,6 +173,7 @@ class MigrationHistory:
 
     def _copy(self, template: str) -> Database:
         name = f"db{next(self._names)}"
+        self.copies += 1
         return Database(self.runner, self.scratch.copy(template, name), name)
 
     def _discard(self, database: Database) -> None:
@@ -199,7 +208,10 @@ class MigrationHistory:
     def schema_after_downgrade(self, revision: str) -> SchemaView:
         """The schema after the downgrade of ``revision``, run right after its upgrade."""
         self._state_after(revision)
-        self.walk_downgrades()
+        if self.walk_in_blocks:
+            self._walk_block(revision)
+        else:
+            self.walk_downgrades()
         if revision in self.downgrade_errors:
             raise MigrationFailed(f"downgrade of {revision} failed: {self.downgrade_errors[revision]}")
         return self._downgraded[revision].view()
@@ -240,6 +252,23 @@ class MigrationHistory:
             finally:
                 self._discard(database)
 
+    def _walk_block(self, revision: str) -> None:
+        """Walk the downgrades not walked yet of the block of applied revisions holding ``revision``."""
+        if self._walked or revision in self._downgraded or revision in self.downgrade_errors:
+            return
+        self.build(self.order[min(len(self.order) - 1, self._rank[revision] + self.CHECKPOINT_EVERY)])
+        block = self._applied_at[revision] // self.CHECKPOINT_EVERY
+        members = self.applied[block * self.CHECKPOINT_EVERY : (block + 1) * self.CHECKPOINT_EVERY]
+        pending = [r for r in reversed(members) if r not in self._downgraded and r not in self.downgrade_errors
+                   and (self.needed is None or r in self.needed or r == revision)]
+        self.blocks_walked += 1
+        while pending:
+            database = self._copy(self._template(pending[0]))
+            try:
+                pending = self._walk(database, pending)
+            finally:
+                self._discard(database)
+
     def _walk(self, database: Database, pending: list[str], round_trip: bool | None = None,
               through: bool = False) -> list[str]:
         """Walk down from the state after ``pending[0]``; return what is left to walk. ``through``:
@@ -261,6 +290,7 @@ class MigrationHistory:
                 # Fingerprints are compared with this database's own last reading first: a table
                 # batch mode rebuilt has other SQL text than in the forward pass, same schema.
                 self._downgraded[revision] = last = Snapshot.take(context.connection, last, before, skip=skip)
+                self.reread += last.reread
                 if last.objects != before.objects and not through:
                     return  # off the known path: start again from the state before it
                 if not round_trip:
@@ -268,6 +298,7 @@ class MigrationHistory:
                 position["phase"] = "round trip"
                 yield self.runner.step(revision, upgrade=True)
                 self._round_trips[revision] = again = Snapshot.take(context.connection, after, last, skip=skip)
+                self.reread += again.reread
                 if again.objects != after.objects:
                     return
                 position["phase"] = "downgrade"

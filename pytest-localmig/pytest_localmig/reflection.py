@@ -222,6 +222,15 @@ def reflect(bind: sa.Engine | sa.Connection, only: Iterable[str] | None = None) 
     def keep(key: str) -> bool:
         return wanted is None or key in wanted
 
+    if wanted is not None and inspector.dialect.name == "sqlite":
+        # The keys come from the catalog fingerprint just read: listing every table and view
+        # again to find the few asked for cost O(schema) per step.
+        tables = sorted(key[6:] for key in wanted if key.startswith("table:"))
+        for name, table in reflect_tables(inspector, None, tables).items():
+            objects[f"table:{name}"] = table
+        for view in sorted(key[5:] for key in wanted if key.startswith("view:")):
+            objects[f"view:{view}"] = {"definition": _words(inspector.get_view_definition(view))}
+        return objects
     for schema in user_schemas(inspector):
         tables = [t for t in inspector.get_table_names(schema=schema) if keep(f"table:{qualified(t, schema)}")]
         for name, table in reflect_tables(inspector, schema, tables).items():

@@ -25,6 +25,7 @@ VENDORED_PREFIX = "localmig-vendored:"  # + the suite folder: a vendored runtime
 
 DB_URL_OPTION, DB_URL_INI, DB_URL_ENV = "--migration-db-url", "migration_db_url", "MIGRATION_TEST_DATABASE_URL"
 ROOT_OPTION, ROOT_INI = "--migration-project-root", "migration_project_root"
+SHARD_OPTION = "--migration-shard"
 
 
 def add_options(parser: pytest.Parser, *, tolerate_existing: bool = False) -> None:
@@ -35,9 +36,12 @@ def add_options(parser: pytest.Parser, *, tolerate_existing: bool = False) -> No
                          f"key {DB_URL_INI} and the environment variable {DB_URL_ENV})")),
         (ROOT_OPTION, f"the Alembic project, if not where the suite's conftest.py says (also the ini key {ROOT_INI})"),
     ]
+    options.append((SHARD_OPTION, ("run shard I of N (1 <= I <= N) of each generated suite: contiguous runs of "
+                                   "revisions in history order, balanced by test count; the other tests are deselected")))
+    metavars = {DB_URL_OPTION: "URL", ROOT_OPTION: "PATH", SHARD_OPTION: "I/N"}
     for name, help_text in options:
         try:
-            group.addoption(name, default=None, metavar="URL" if name == DB_URL_OPTION else "PATH", help=help_text)
+            group.addoption(name, default=None, metavar=metavars[name], help=help_text)
         except ValueError:  # already added (by the installed plugin, beside a vendored copy)
             if not tolerate_existing:
                 raise
@@ -92,6 +96,37 @@ def _backend(url: str | None) -> str:
 def revision_of(item: pytest.Item) -> str | None:
     """The revision a generated test module is about (its ``REVISION`` constant)."""
     return getattr(getattr(item, "module", None), "REVISION", None)
+
+
+def shard_of(config: pytest.Config) -> tuple[int, int] | None:
+    """``--migration-shard I/N`` as (I, N), None when not given; a usage error when malformed."""
+    given = config.getoption(SHARD_OPTION, None)
+    if not given:
+        return None
+    index, _, count = str(given).partition("/")
+    if not (index.strip().isdigit() and count.strip().isdigit()) or not 1 <= int(index) <= int(count):
+        raise pytest.UsageError(f"{SHARD_OPTION} {given}: expected I/N with 1 <= I <= N, e.g. {SHARD_OPTION} 2/4")
+    return int(index), int(count)
+
+
+def shard_items(items: list[pytest.Item], index: int, count: int) -> list[pytest.Item]:
+    """The items of shard ``index`` of ``count``: ``items`` (in history order) cut into ``count``
+    contiguous runs of whole revisions, each run ending where the running test count first reaches
+    its share. Deterministic: every shard (and every xdist worker) cuts the same places."""
+    groups: list[list[pytest.Item]] = []
+    for item in items:
+        if groups and revision_of(groups[-1][0]) == revision_of(item):
+            groups[-1].append(item)
+        else:
+            groups.append([item])
+    kept: list[pytest.Item] = []
+    seen = 0
+    for group in groups:
+        shard = min(count, seen * count // max(1, len(items)) + 1)  # the shard of the group's first test
+        seen += len(group)
+        if shard == index:
+            kept += group
+    return kept
 
 
 class Suite:
@@ -182,6 +217,27 @@ class Suites:
         if refused and everything and not hasattr(config, "workerinput"):
             # nothing else to run: one usage error says it all (under xdist, each test fails instead)
             raise pytest.UsageError("\n".join(suite.refusal for suite in refused if suite.refusal))
+        shard = shard_of(config)
+        if shard is not None:
+            self._deselect_other_shards(config, items, places, refused, *shard)
+
+    @staticmethod
+    def _deselect_other_shards(config: pytest.Config, items: list[pytest.Item], places: dict[str, list[int]],
+                               refused: list[Suite], index: int, count: int) -> None:
+        """Keep this shard's tests of each suite that can run (a refused suite's tests all stay: they fail
+        with the reason); items of no suite are left alone."""
+        refused_folders = {suite.folder for suite in refused}
+        dropped: list[pytest.Item] = []
+        for folder, indexes in places.items():
+            if folder in refused_folders:
+                continue
+            suite_items = [items[i] for i in indexes]
+            kept = {id(item) for item in shard_items(suite_items, index, count)}
+            dropped += [item for item in suite_items if id(item) not in kept]
+        if dropped:
+            gone = {id(item) for item in dropped}
+            items[:] = [item for item in items if id(item) not in gone]
+            config.hook.pytest_deselected(items=dropped)
 
     def _ranks(self, suite: Suite) -> dict[str, int]:
         assert suite.settings is not None
@@ -228,5 +284,6 @@ class Suites:
                 database_url(self.config),
                 needed=needed,  # type: ignore[arg-type]
                 initial=_harness("initial_schema")(settings.initial_schema, root) if settings.initial_schema else None,
+                walk_in_blocks=hasattr(self.config, "workerinput"),  # an xdist worker runs some of them
             )
         return suite.history
