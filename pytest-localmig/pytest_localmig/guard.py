@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from .errors import EnvironmentIgnoresURL
 from .targets import Target, conninfo_params, dialect_target, pg_target, sqlite_target, url_target
 
-# module -> attribute holding its connect function, and the backend it reaches
+# (module whose `connect` is wrapped, the backend it reaches)
 DBAPI_CONNECTS = (
     ("sqlite3", "sqlite"),
     ("sqlite3.dbapi2", "sqlite"),
