@@ -252,8 +252,8 @@ class Step:
     def error_line(self) -> str:
         """The last exception line of its output (else its last line)."""
         lines = (self.stdout + "\n" + self.stderr).splitlines()
-        errors = [l.strip() for l in lines if re.match(r"^\s*([\w.]+)?(Error|Exception|Exit|Warning)\b.*:", l.strip())
-                  or re.match(r"^[\w.]+(Error|Exception): ", l.strip())]
+        errors = [x.strip() for x in lines if re.match(r"^\s*([\w.]+)?(Error|Exception|Exit|Warning)\b.*:", x.strip())
+                  or re.match(r"^[\w.]+(Error|Exception): ", x.strip())]
         return (errors[-1] if errors else self.tail(1))[:400]
 
     def brief(self) -> dict:
@@ -748,8 +748,7 @@ def parse_junit(junit: Path, suite: Path, finding_revisions: set[str]) -> dict:
         module = classname.split(".")[-1] if classname else ""
         failure, error, skipped = case.find("failure"), case.find("error"), case.find("skipped")
         if error is not None and (not classname or "collection failure" in (error.get("message") or "")):
-            text = (error.get("message") or "") + "\n" + (error.text or "")
-            lines = [l for l in (error.text or "").splitlines() if l.startswith("E ")]
+            lines = [x for x in (error.text or "").splitlines() if x.startswith("E ")]
             first = lines[0][2:].strip() if lines else (error.get("message") or "").strip()
             result["not_collected"] += 1
             result["collection_errors"].append({"module": name or classname, "error": first[:400]})
@@ -764,7 +763,7 @@ def parse_junit(junit: Path, suite: Path, finding_revisions: set[str]) -> dict:
             tied = revision in finding_revisions
             result["failed_with_finding" if tied else "failed_without_finding"] += 1
             element = failure if failure is not None else error
-            lines = [l for l in (element.text or "").splitlines() if l.startswith("E ")]
+            lines = [x for x in (element.text or "").splitlines() if x.startswith("E ")]
             message = lines[0][2:].strip() if lines else (element.get("message") or "").splitlines()[0:1]
             result["failures"].append({"test": f"{module}::{name}", "revision": revision, "tied_to_finding": tied,
                                        "kind": kind, "message": str(message)[:400]})
@@ -790,7 +789,7 @@ def baseline_cell(baseline: dict) -> str:
     """'12.3' when upgrade and downgrade ran; 'up 8.4, down fail' / 'up fail' otherwise."""
     if baseline.get("ok"):
         return fmt_seconds(baseline.get("seconds"))
-    up, down = baseline.get("upgrade"), baseline.get("downgrade")
+    up = baseline.get("upgrade")
     if up and up.get("rc") == 0:
         return f"up {fmt_seconds(up.get('seconds'))}, down fail"
     return "up fail"
@@ -828,10 +827,10 @@ def table(rows: list[dict]) -> str:
             str(pytest.get("not_collected", "-")), fmt_seconds(pytest.get("seconds")), ratio(pytest.get("seconds"), base),
             rcs,
         ])
-    widths = [max(len(h), *(len(l[i]) for l in lines)) if lines else len(h) for i, h in enumerate(header)]
+    widths = [max(len(h), *(len(row[i]) for row in lines)) if lines else len(h) for i, h in enumerate(header)]
     out = ["| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |",
            "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-    out += ["| " + " | ".join(c.ljust(w) for c, w in zip(l, widths)) + " |" for l in lines]
+    out += ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |" for row in lines]
     return "\n".join(out)
 
 
