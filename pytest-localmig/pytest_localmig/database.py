@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from .reflection import qualified, user_schemas
 from .runner import MigrationRunner
 from .snapshot import Snapshot, fingerprint
-from .urls import new_engine
+from .urls import reusing_engine
 from .views import SchemaView
 
 
@@ -23,7 +23,7 @@ class Database:
         self.runner = runner
         self.url = url
         self.name = name
-        self.engine = new_engine(url)
+        self.engine = reusing_engine(url)
         self._tables: dict[str, sa.Table] = {}  # reflected for rows; forgotten when the schema may change
         self._prints: dict[str, str] | None = None  # the fingerprint they were reflected at
 
@@ -34,12 +34,12 @@ class Database:
     def upgrade(self, revision: str) -> None:
         """Run the upgrade of ``revision`` on this database."""
         self._schema_may_change()
-        self.runner.upgrade(self.url, revision)
+        self.runner.upgrade(self.url, revision, engine=self.engine)
 
     def downgrade(self, revision: str) -> None:
         """Run the downgrade of ``revision`` on this database."""
         self._schema_may_change()
-        self.runner.downgrade(self.url, revision)
+        self.runner.downgrade(self.url, revision, engine=self.engine)
 
     def schema(self) -> SchemaView:
         with self.engine.connect() as connection:

@@ -96,13 +96,13 @@ class MigrationRunner:
         step.migration_fn = limited(step.migration_fn, self.step_timeout, what, self.folders)
         return step
 
-    def upgrade(self, url: sa.URL | str, revision: str) -> None:
+    def upgrade(self, url: sa.URL | str, revision: str, *, engine: sa.Engine | None = None) -> None:
         """Run the upgrade of ``revision`` alone (what it needs must already be applied)."""
-        self.run(url, lambda context: iter([self.step(revision, upgrade=True)]))
+        self.run(url, lambda context: iter([self.step(revision, upgrade=True)]), engine=engine)
 
-    def downgrade(self, url: sa.URL | str, revision: str) -> None:
+    def downgrade(self, url: sa.URL | str, revision: str, *, engine: sa.Engine | None = None) -> None:
         """Run the downgrade of ``revision`` alone (it must be a current head)."""
-        self.run(url, lambda context: iter([self.step(revision, upgrade=False)]))
+        self.run(url, lambda context: iter([self.step(revision, upgrade=False)]), engine=engine)
 
     def parents(self, revision: str) -> set[str]:
         """The revisions ``revision`` directly needs: its down revisions and its depends_on."""
@@ -114,11 +114,13 @@ class MigrationRunner:
         """The folders holding revision files."""
         return [str(p) for p in self.script.version_locations] or [os.path.join(self.script.dir, "versions")]
 
-    def run(self, url: sa.URL | str, steps: Callable[[Any], Iterator[MigrationStep]]) -> None:
+    def run(self, url: sa.URL | str, steps: Callable[[Any], Iterator[MigrationStep]],
+            engine: sa.Engine | None = None) -> None:
         """One run of env.py on ``url``; ``steps(migration_context)`` yields the steps to run.
 
         The steps are taken one at a time, so the iterator may look at the database (through
-        ``migration_context.connection``) between two steps.
+        ``migration_context.connection``) between two steps. ``engine``: the caller's engine on
+        ``url`` (kept open; by default a new engine that pools nothing, disposed of after the run).
         """
         ran: list[bool] = []
         self.env_runs += 1
@@ -136,7 +138,8 @@ class MigrationRunner:
             return steps(context)
 
         self.config.set_main_option("sqlalchemy.url", url_to_string(url).replace("%", "%%"))
-        engine = new_engine(url)
+        own = engine is None
+        engine = new_engine(url) if engine is None else engine
         try:
             with engine.connect() as connection:
                 self.config.attributes["connection"] = connection
@@ -146,7 +149,8 @@ class MigrationRunner:
                     connection.commit()
         finally:
             self.config.attributes.pop("connection", None)
-            engine.dispose()
+            if own:
+                engine.dispose()
         if not ran:
             raise HarnessError("env.py returned without running migrations (is it in offline mode?)")
 

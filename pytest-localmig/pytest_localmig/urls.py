@@ -52,3 +52,16 @@ def new_engine(url: sa.URL | str) -> sa.Engine:
     if engine.dialect.name == "sqlite" and engine.dialect.driver == "pysqlite":
         sa.event.listen(engine, "connect", _no_attach)
     return engine
+
+
+def reusing_engine(url: sa.URL | str) -> sa.Engine:
+    """For a database no one copies (a test's or a probe's): on SQLite it keeps its connection between
+    uses, since every new SQLite connection parses the whole schema before its first statement (at
+    1,000 revisions that made each ``rows()`` cost ~7 ms), and refuses ``ATTACH`` like the others;
+    elsewhere it pools nothing."""
+    if make_url(url).get_backend_name() != "sqlite":
+        return new_engine(url)
+    engine = sa.create_engine(url)
+    if engine.dialect.driver == "pysqlite":
+        sa.event.listen(engine, "connect", _no_attach)
+    return engine
