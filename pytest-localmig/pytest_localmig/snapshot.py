@@ -100,7 +100,8 @@ class Snapshot:
         for key in prints.keys() - objects.keys() - changed.keys():  # same print, never reflected
             changed[key] = prints[key]
         for other in known[1:]:
-            for key in [key for key in changed if other.prints.get(key) == changed[key] and key in other.objects]:  # type: ignore[union-attr]
+            other_prints = other.prints or {}  # known snapshots all have prints (filtered above)
+            for key in [key for key in changed if other_prints.get(key) == changed[key] and key in other.objects]:
                 objects[key] = other.objects[key]
                 del changed[key]
         objects.update(reflect(connection, changed) if changed else {})

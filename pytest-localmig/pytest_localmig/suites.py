@@ -36,8 +36,9 @@ def add_options(parser: pytest.Parser, *, tolerate_existing: bool = False) -> No
                          f"key {DB_URL_INI} and the environment variable {DB_URL_ENV})")),
         (ROOT_OPTION, f"the Alembic project, if not where the suite's conftest.py says (also the ini key {ROOT_INI})"),
     ]
-    options.append((SHARD_OPTION, ("run shard I of N (1 <= I <= N) of each generated suite: contiguous runs of "
-                                   "revisions in history order, balanced by test count; the other tests are deselected")))
+    options.append((SHARD_OPTION, ("run shard I of N (1 <= I <= N) of each generated suite: contiguous runs "
+                                   "of revisions in history order, balanced by test count; the other tests are "
+                                   "deselected")))
     metavars = {DB_URL_OPTION: "URL", ROOT_OPTION: "PATH", SHARD_OPTION: "I/N"}
     for name, help_text in options:
         try:
@@ -210,7 +211,7 @@ class Suites:
             if suite.refusal is not None:
                 refused.append(suite)
                 continue
-            ordered = sorted(indexes, key=lambda index: (rank.get(revision_of(items[index]), -1), index))  # type: ignore[arg-type]
+            ordered = sorted(indexes, key=lambda index: (rank.get(revision_of(items[index]) or "", -1), index))
             moved = [items[index] for index in ordered]
             for index, item in zip(indexes, moved):
                 items[index] = item
