@@ -12,6 +12,7 @@ import time
 import pytest
 
 from localmig.cancel import CancelToken
+from localmig.engines.answers import check_answer
 from localmig.errors import Cancelled, ExitCode, LocalmigError
 from tests.conftest import run_cli
 from tests.e2e.test_model_scripted import (
@@ -32,6 +33,11 @@ from tests.ollama_servers import ScriptedOllama
 from tests.unit.test_redirects import loopback_only
 
 __all__ = ["clean_environment", "demo", "loopback_only"]  # fixtures, shared
+
+def checker(conversation, before, after, existing):
+    """How the model layer checks a code answer (the check ``ModelEngine.propose`` is given)."""
+    return lambda text: check_answer(text, conversation.revision, before, after, existing)
+
 
 PARTIAL = '{"imports": [], "tests": [{"name": "test_model_backfi'
 REDIRECT_TARGET = "http://10.1.2.3:11434/api/chat"
@@ -65,7 +71,7 @@ def test_a_failed_exchange_is_logged_with_its_kind_message_and_prompt(demo, tmp_
         conversation, before, after, existing = start(demo, engine)
         started = time.monotonic()
         with pytest.raises(LocalmigError) as raised:
-            engine.propose(conversation, before, after, existing)
+            engine.propose(conversation, checker(conversation, before, after, existing))
         elapsed = time.monotonic() - started
         [request] = server.chat_requests()
 
@@ -88,7 +94,7 @@ def test_a_cancelled_exchange_is_logged_as_cancelled(demo, tmp_path):
         conversation, before, after, existing = start(demo, engine)
         threading.Timer(0.5, cancel.cancel).start()
         with pytest.raises(Cancelled):
-            engine.propose(conversation, before, after, existing, cancel=cancel)
+            engine.propose(conversation, checker(conversation, before, after, existing), cancel=cancel)
 
     [exchange] = engine.store.recent()
     assert (exchange.error_kind, exchange.outcome) == ("cancelled", "failed: cancelled")
@@ -102,7 +108,7 @@ def test_a_failure_in_a_repair_round_is_logged_after_the_answers_before_it(demo,
         engine = engine_on(server, tmp_path, repair_rounds=2)
         conversation, before, after, existing = start(demo, engine)
         with pytest.raises(LocalmigError):
-            engine.propose(conversation, before, after, existing)
+            engine.propose(conversation, checker(conversation, before, after, existing))
 
     assert [(e.purpose, e.outcome, e.error_kind) for e in reversed(engine.store.recent())] == [
         ("generate", "invalid", None), ("repair_answer", "failed: http_error", "http_error")]
@@ -133,7 +139,7 @@ def test_a_successful_exchange_has_no_error_kind(demo, tmp_path):
         server.answer(json.dumps(answer(model_test("test_model_backfills_missing_status"))))
         engine = engine_on(server, tmp_path)
         conversation, before, after, existing = start(demo, engine)
-        engine.propose(conversation, before, after, existing)
+        engine.propose(conversation, checker(conversation, before, after, existing))
 
     [exchange] = engine.store.recent()
     assert (exchange.error_kind, exchange.outcome, exchange.errors) == (None, "valid", [])
