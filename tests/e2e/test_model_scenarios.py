@@ -68,15 +68,15 @@ BACKFILL = scenario(
      {"table": "orders", "after": "downgrade", "rows": [{"id": 1, "status": None}, {"id": 2, "status": "paid"}]}],
     action="upgrade_then_downgrade", purpose="An order without a status gets <str_16>; one with a status keeps it.",
 )
-# Wrong: a customer whose email matches the LIKE (<str_17>) and whose id is low is switched off.
+# Wrong: a customer whose email matches the LIKE (<str_18>) and whose id is low is switched off.
 STILL_ACTIVE = scenario(
     "legacy_customers_stay_active",
-    [seed("customers", {"id": 1, "email": "a<str_17>", "full_name": "A"}, {"id": 2, "email": "b@example.test", "full_name": "B"})],
+    [seed("customers", {"id": 1, "email": "a<str_18>", "full_name": "A"}, {"id": 2, "email": "b@example.test", "full_name": "B"})],
     [{"table": "customers", "after": "upgrade", "where": {"is_active": True}, "count": 2}],
 )
 SWITCHED_OFF = scenario(
     "legacy_customers_stay_active",
-    [seed("customers", {"id": 1, "email": "a<str_17>", "full_name": "A"}, {"id": 2, "email": "b@example.test", "full_name": "B"})],
+    [seed("customers", {"id": 1, "email": "a<str_18>", "full_name": "A"}, {"id": 2, "email": "b@example.test", "full_name": "B"})],
     [{"table": "customers", "after": "upgrade", "where": {"is_active": False}, "count": 1, "values": {"id": 1}}],
 )
 
@@ -139,7 +139,7 @@ def test_the_format_sent_holds_the_demos_tables_and_columns(tmp_path):
     assert schema["properties"]["scenarios"]["maxItems"] == MAX_SCENARIOS
     # the migration's numbers are offered as placeholders, never as values
     assert schema["$defs"]["NumberPlaceholder"]["enum"][:7] == ["<num_3>", "<num_6>", "<num_9>", "<num_12>", "<num_15>",
-                                                            "<num_18>", "<num_19>"]
+                                                            "<num_17>", "<num_19>"]
     assert "4242" not in json.dumps(schema) and "legacy" not in json.dumps(schema)
     # the answer the model gave obeys the format, and so what it was asked is what it was logged with
     jsonschema.Draft202012Validator(schema).validate(scenarios(BACKFILL))
@@ -319,10 +319,10 @@ def test_placeholders_are_substituted_locally_and_never_sent_back(tmp_path):
     """The model names the migration's literals by their placeholders; localmig puts the literals into
     the tests it runs and writes, and what goes back to the model shows placeholders again."""
     wrong = scenario("legacy_orders_are_cancelled", [
-        seed("customers", {"id": 1, "email": "a<str_17>", "full_name": "A"}),
+        seed("customers", {"id": 1, "email": "a<str_18>", "full_name": "A"}),
         seed("orders", {"id": 1, "customer_id": 1, "status": None}, {"id": 2, "customer_id": 1, "status": "<str_16>"})],
         [{"table": "orders", "after": "upgrade", "where": {"id": 1}, "values": {"status": "cancelled"}},
-         {"table": "customers", "after": "upgrade", "values": {"is_active": True, "email": "a<str_17>"}}])
+         {"table": "customers", "after": "upgrade", "values": {"is_active": True, "email": "a<str_18>"}}])
     root, item, requests = run_generate(tmp_path, [scenarios(wrong), scenarios(wrong)])
 
     text = "\n".join(m["content"] for r in requests for m in r.json["messages"]) + json.dumps([r.json["format"] for r in requests])
