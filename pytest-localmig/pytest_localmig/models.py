@@ -19,12 +19,14 @@ from .runner import MigrationRunner
 
 def differences_from_models(runner: MigrationRunner, url: sa.URL | str) -> list[str] | None:
     """The differences between env.py's ``target_metadata`` and the database at ``url`` (which env.py
-    is run on, with no step), in words; None when env.py sets no ``target_metadata``."""
+    is run on, with no step), in words; None when env.py sets no ``target_metadata`` or one without
+    tables (a MetaData given only for its naming conventions)."""
     found: list[list[str]] = []
 
     def steps(context: Any) -> Iterator[Any]:
         metadata = context.opts.get("target_metadata")
-        if metadata is not None and (not isinstance(metadata, (list, tuple)) or metadata):
+        every = metadata if isinstance(metadata, (list, tuple)) else [metadata] if metadata is not None else []
+        if any(getattr(m, "tables", None) for m in every):  # a MetaData with no table (naming conventions) is no model
             with warnings.catch_warnings():  # SQLite: expression-based indexes cannot be compared
                 warnings.filterwarnings("ignore", message="autogenerate skipping metadata-specified expression-based")
                 warnings.filterwarnings("ignore", message="Skipped unsupported reflection of expression-based index")
