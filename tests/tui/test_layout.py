@@ -37,7 +37,7 @@ async def test_at_80x24_everything_that_matters_is_on_screen(demo, make_app):
     app = make_app(demo, no_model=True)
     async with app.run_test(size=SMALL) as pilot:
         await loaded(pilot)
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: footer_keys(app), "the footer drawn")  # slow under load
         screen = rendered(app)
         for revision in app.state.facts.order:  # every revision of the demo, with its graph marker
             assert revision in screen
