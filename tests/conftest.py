@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -65,3 +66,10 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeou
         cwd=cwd, capture_output=True, text=True, timeout=timeout,
         env={**os.environ, "COLUMNS": "200", **(env or {})},
     )
+
+
+def interruptible() -> None:
+    """``preexec_fn`` for a localmig process a test interrupts with SIGINT: Ctrl-C as at a terminal, even
+    when this pytest was started in the background of a non-interactive shell, which ignores SIGINT
+    for its children (a Python started with SIGINT ignored keeps it ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

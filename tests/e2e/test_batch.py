@@ -21,7 +21,7 @@ import jsonschema
 import pytest
 
 from localmig.errors import ExitCode
-from tests.conftest import DEMO, ROOT, SCENARIOS, run_cli
+from tests.conftest import DEMO, ROOT, SCENARIOS, interruptible, run_cli
 from tests.e2e.test_model_scripted import write_config
 from tests.ollama_servers import ScriptedOllama
 
@@ -151,6 +151,7 @@ def test_sigint_mid_batch_then_a_resumed_run_writes_what_an_uninterrupted_run_wr
             [sys.executable, "-m", "localmig", "batch", str(interrupted), "--config", str(config), "-q",
              "--chunk", "3", "--report", str(report)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "200"},
+            preexec_fn=interruptible,
         )
         suite = interrupted / "tests" / "migrations"
         deadline = time.monotonic() + 300

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from localmig.errors import ExitCode
+from tests.conftest import interruptible
 from tests.faults.conftest import LINEAR, SECOND, UPGRADE, Outcome, assert_fault, insert_into, invoke, run
 
 THIRD = "migrations/versions/11ea03c6d2b9_index_authors_email.py"
@@ -39,7 +40,8 @@ def sleep_on_run(path: Path, counter: Path, run_number: int) -> None:
 
 def start(*args: str | Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "localmig", *map(str, args)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**without_pytest(os.environ), "COLUMNS": "200"})
+                            stderr=subprocess.PIPE, text=True, env={**without_pytest(os.environ), "COLUMNS": "200"},
+                            preexec_fn=interruptible)
 
 
 def without_pytest(environment: os._Environ[str]) -> dict[str, str]:
