@@ -146,7 +146,7 @@ def write_suite(root: Path, session: Session, runs: dict[str, list[ReviewItem]])
 def run_module(root: Path, module: str, report: Path) -> dict[str, bool]:
     """Test name -> passed, for one module of the suite."""
     command = [sys.executable, "-m", "pytest", str(root / "tests" / "migrations" / module), "-q", "-p", "no:cacheprovider",
-               "--junitxml", str(report)]
+               "-p", "pytest_localmig.plugin", "--junitxml", str(report)]  # the one plugin: autoload is off
     subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=1800,
                    env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
     if not report.exists():
@@ -203,6 +203,9 @@ def project(name: str, source: Path | None, work: Path, real: bool, jobs: int) -
     modules = {item.revision.id: item.filename for item in deterministic}
     baselines = {module: run_module(root, module, work / f"{name}-{module}.xml")
                  for module in {modules[m.revision] for m in mutants if m.revision in modules}}
+    for module, outcomes in baselines.items():
+        if not any(outcomes.values()):  # nothing to judge mutants by: a broken bench, not a 0% kill rate
+            raise SystemExit(f"[{name}] no test of {module} passed on the unchanged project: {outcomes}")
     print(f"[{name}] {len(mutants)} data mutants", flush=True)
     chosen = [m for m in mutants if m.revision in modules]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
