@@ -23,6 +23,9 @@ class SessionOptions(BaseModel):
     step_timeout: float | None = Field(300, ge=0, description="Seconds one migration step (an upgrade or a downgrade) "
                                        "may run before it is stopped as a failure (--timeout); 0 or None: no limit.")
     vendor: bool = Field(False, description="Write the runtime beside the suite (a suite vendored before stays so).")
+    style: Literal["localmig", "pytest-alembic"] | None = Field(
+        None, description="Tests for pytest-localmig's `migrations` fixture, or for pytest-alembic's `alembic_runner`; "
+                          "default: the style of the suite already written, else localmig's.")
 
 
 class ModelChoice(BaseModel):

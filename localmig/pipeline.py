@@ -34,6 +34,7 @@ from .engines.model import Conversation
 from .errors import Cancelled, CaptureError, LocalmigError, ModelError, ModelNotPulled, ModelUnavailable, VerifyError
 from .events import CaptureProgress, EventSink, Notice, RevisionProgress, VerifyProgress, ignore
 from .items import ReviewItem, WriteResult
+from .notices import left_out_notice, not_in_style_notice
 from .observe.findings import observation_findings
 from .options import ModelChoice, SessionOptions
 from .outcomes import ExpectedModule, PlannedTest, TestOutcome, VerificationResult
@@ -49,8 +50,8 @@ from .render import (
     generated_files,
     module_name,
     render_plan,
-    suite_files,
 )
+from .render.styles import checked_style, linear, shared_files, style_on_disk
 from .schema import SchemaSnapshot
 from .store import Store
 from .verify import run_suite
@@ -75,6 +76,8 @@ class Session:
                                                initial_schema=options.initial_schema)
         self.out = check_suite_folder(options.out or self.project.root / "tests" / "migrations",
                                       self.project.settings.version_folders)
+        self.style = checked_style(options.style or style_on_disk(self.out),
+                                   SuiteLayout.for_project(self.project.settings, self.out), vendor=options.vendor)
         self.model: ModelLayer | None = None
         self.model_skipped: ModelError | None = None  # why the model layer is off in auto mode
         self.store: Store | None = None
@@ -334,7 +337,12 @@ class Session:
             model=engine.profile.model if engine else None,
             prompts_version=engine.prompts.version if engine else None,
             options_sha256=engine.settings_sha256 if engine else None,
+            style=self.style, linear=linear(item.revision, self.revisions),
         )
+        if rendered.left_out:
+            self.events(not_in_style_notice(item.revision.id, rendered.left_out))
+            kept = [t for t in item.plan.tests if t.name not in rendered.left_out]
+            item = item.model_copy(update={"plan": item.plan.model_copy(update={"tests": kept})})
         return item.model_copy(update={"rendered": rendered, "module": self._text(rendered, item.revision.id)})
 
     def _text(self, rendered: RenderedModule, revision: str, keep: list[str] | None = None,
@@ -347,8 +355,8 @@ class Session:
 
     def shared_files(self) -> dict[str, str]:
         suite = os.path.relpath(self.out, self.project.root).replace(os.sep, "/")
-        vendor = self.options.vendor or (self.out / VENDORED_RUNTIME).exists()
-        return suite_files(self.suite_layout(), suite, vendor=vendor)
+        vendor = self.style == "localmig" and (self.options.vendor or (self.out / VENDORED_RUNTIME).exists())
+        return shared_files(self.suite_layout(), suite, style=self.style, vendor=vendor)
 
     def run_modules(self, modules: dict[str, tuple[str, ExpectedModule]], cancel: CancelToken | None = None, *,
                     shared: dict[str, str] | None = None) -> VerificationResult:
@@ -442,7 +450,7 @@ class Session:
             return item.model_copy(update={"module": self._text(item.rendered, item.revision.id, keep=defined_tests(item.module),
                                                                 expected=expected)}) if expected else item
         for outcome in broken.values():
-            self._report_broken(item.revision.id, outcome, keep_failing)
+            self.events(left_out_notice(item.revision.id, outcome, keep_failing))
         refused = {name for name, o in broken.items() if o.refused}  # never written, not even as xfail
         if keep_failing and len(refused) < len(broken):
             xfail = {name: "localmig: failed when generated: " + (o.message or "fails").splitlines()[0][:150]
@@ -459,20 +467,6 @@ class Session:
             "module": self._text(item.rendered, item.revision.id, keep=[t.name for t in kept], expected=expected)
             if kept else "",
         })
-
-    def _report_broken(self, revision: str, outcome: TestOutcome, keep_failing: bool) -> None:
-        deterministic = outcome.engine == "deterministic"
-        if outcome.verdict == "not_run":
-            why = "it did not run"
-        elif outcome.refused:
-            why = f"refused by localmig's runtime policy: {outcome.refused}"
-        elif deterministic:
-            why = "localmig bug: a deterministic test failed on a migration found sound"
-        else:
-            why = "the model's test still failed after the repair rounds"
-        done = "marked xfail" if keep_failing and not outcome.refused else "left out"
-        self.events(Notice(level="error" if deterministic else "warning",
-                           message=f"{revision}: {done} {outcome.name} ({why})", hint=outcome.message or None))
 
     def rerun(self, item: ReviewItem, text: str, cancel: CancelToken | None = None) -> list[TestOutcome]:
         """Run an edited module (``text``) of ``item`` and return its outcomes (the review app's re-run)."""

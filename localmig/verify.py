@@ -28,7 +28,7 @@ from .errors import Cancelled, VerifyError
 from .outcomes import ExpectedModule, Outcome, TestOutcome, VerificationResult, classify
 from .policy import ENVIRONMENT as POLICY_ENVIRONMENT
 from .policy import recorded
-from .render import VENDORED_RUNTIME
+from .render import SCHEMA_FILE, VENDORED_RUNTIME
 
 # ``python -c``: no script folder and no current folder first on sys.path (what -P does on 3.11+).
 _BOOT = """import sys
@@ -101,7 +101,13 @@ def run_suite(
         command += list(extra_args)
         environment = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
         environment.pop("PYTEST_PLUGINS", None)
-        if VENDORED_RUNTIME not in files:
+        environment.pop("MIGRATION_TEST_DATABASE_URL", None)  # the user's: never where localmig verifies
+        if SCHEMA_FILE in files:  # written for pytest-alembic: its plugin runs them, its conftest reads these
+            environment["PYTEST_PLUGINS"] = "pytest_localmig.plugin,pytest_alembic.plugin"
+            environment["MIGRATION_TEST_PROJECT_ROOT"] = str(project_root)
+            if db_url:
+                environment["MIGRATION_TEST_DATABASE_URL"] = db_url
+        elif VENDORED_RUNTIME not in files:
             environment["PYTEST_PLUGINS"] = "pytest_localmig.plugin"
         if step_timeout:
             environment["LOCALMIG_STEP_TIMEOUT"] = f"{step_timeout:g}"  # pytest_localmig.runner.STEP_TIMEOUT_ENV

@@ -35,12 +35,15 @@ model_output_option = click.option(
 @click.option("--force", is_flag=True, help="Overwrite files that were edited by hand.")
 @click.option("--vendor", is_flag=True,
               help="Also write the runtime (pytest-localmig) beside the suite, for repositories that cannot install it.")
+@click.option("--style", type=click.Choice(["localmig", "pytest-alembic"]), default=None,
+              help="Write the tests for pytest-localmig (default) or for pytest-alembic's alembic_runner (no plugin of "
+                   "localmig's); default: the style of the suite already there.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON document instead of the table (no progress).")
 @model_options
 @model_output_option
 def generate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, initial_schema: tuple[str, ...], step_timeout: float, revisions: tuple[str, ...],
-             all_revisions: bool, out_dir: Path | None, dry_run: bool, force: bool, vendor: bool, quiet: bool,
+             all_revisions: bool, out_dir: Path | None, dry_run: bool, force: bool, vendor: bool, style: str | None, quiet: bool,
              as_json: bool, model_output: str | None, **model: object) -> None:
     """Generate tests, run them on scratch databases, and write the suite.
 
@@ -54,7 +57,7 @@ def generate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | 
         raise click.UsageError("give --rev or --all, not both")
     choice = model_choice(**model).model_copy(update={"output": model_output})  # type: ignore[arg-type]
     options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, initial_schema=list(initial_schema), step_timeout=step_timeout, out=out_dir,
-                             vendor=vendor)
+                             vendor=vendor, style=style)
     with ProgressView(quiet=quiet or as_json) as view, Session.open(options, view) as session:
         session.use_model(choice)
         model_label, skipped = session.model_label, session.model_skipped

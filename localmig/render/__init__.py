@@ -10,6 +10,7 @@ hiding staleness inside the tests. Generated code is wrapped to ruff's line leng
 """
 
 
+from .alembic_style import SCHEMA_FILE
 from .headers import (
     CONFTEST,
     HEADER_PREFIX,
@@ -28,7 +29,7 @@ from .suite import ENV_FOLDER, VENDORED_RUNTIME, SuiteLayout, render_conftest, r
 from .text import defined_tests, escape_docstring, import_block, plan_from_module
 
 __all__ = [
-    "CONFTEST", "ENV_FOLDER", "HEADER_PREFIX", "MAX_LISTED", "VENDORED_RUNTIME", "FileHeader", "FileStatus",
+    "CONFTEST", "ENV_FOLDER", "HEADER_PREFIX", "MAX_LISTED", "SCHEMA_FILE", "VENDORED_RUNTIME", "FileHeader", "FileStatus",
     "RenderedModule", "RenderedTest", "RuntimeProblem", "SuiteLayout", "body_hash", "defined_tests",
     "escape_docstring", "file_status", "generated_files", "import_block", "module_name", "plan_from_module",
     "read_header", "render_conftest", "render_module", "render_plan", "render_runtime", "runtime_problems",

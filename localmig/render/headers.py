@@ -33,6 +33,8 @@ class FileHeader(BaseModel):
     aspects: dict[str, str] = Field(default_factory=dict, description="test name -> what it exercises (for `check`).")
     runtime: str | None = Field(None, description="A vendored runtime: the pytest-localmig it is a copy of.")
     api_version: int | None = Field(None, description="The pytest-localmig fixture API a conftest or runtime is for.")
+    style: str | None = Field(None, description="A suite's conftest: 'pytest-alembic' when its tests are written for "
+                                                "pytest-alembic's alembic_runner (None: for pytest-localmig).")
     edited_in_review: bool | None = Field(None, description="A person edited the body in the review app and "
                                           "accepted it; the body hash covers the edited body, so the file is current.")
     body_sha256: str = ""

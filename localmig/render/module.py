@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,8 +12,10 @@ from ..plan import TestCase, TestPlan
 from ..project import RevisionInfo
 from ..schema import SchemaDiff
 from ..wrap import LIMIT, wrap_code
+from .alembic_style import STYLE, alembic_function, schema_import
 from .headers import FileHeader, module_name, with_header
 from .text import escape_docstring, function_docstring, import_block, wrap_text
+from .translate import Untranslatable
 
 MAX_LISTED = 25  # changes listed in a module's docstring
 
@@ -38,6 +41,7 @@ class RenderedModule(BaseModel):
     imports: list[str] = Field(default_factory=list)
     tests: list[RenderedTest] = Field(default_factory=list)
     header: FileHeader
+    left_out: dict[str, str] = Field(default_factory=dict, description="Tests of the plan the style cannot express: why.")
 
     @property
     def filename(self) -> str:
@@ -103,8 +107,13 @@ def render_plan(
     model: str | None = None,
     prompts_version: str | None = None,
     options_sha256: str | None = None,
+    style: str | None = None,
+    linear: bool = True,
 ) -> RenderedModule:
-    """The module of one revision, each test rendered once."""
+    """The module of one revision, each test rendered once: for pytest-localmig's ``migrations``
+    fixture, or with ``style="pytest-alembic"`` for its ``alembic_runner`` (``linear``: the revision
+    has one parent, which has no other child, so pytest-alembic's linear walk passes through it).
+    Tests a style cannot express are left out and named in the module's docstring."""
     intro = ["", f"Revision file: {revision.path}"]
     if diff is not None and diff.changes:
         intro.append(f"What the upgrade changes (measured on {dialect}):")
@@ -114,12 +123,36 @@ def render_plan(
             intro.append(f"- ... and {len(changes) - MAX_LISTED} more (each has its own test below)")
     elif diff is not None:
         intro.append(f"The upgrade changes no schema object (measured on {dialect}).")
-    tests = [RenderedTest(name=test.name, aspect=test.aspect, engine=test.engine, source=_function(test))
-             for test in plan.tests]
+    notes, imports = list(plan.notes), list(plan.imports)
+    if style == STYLE:
+        tests, helpers, left_out = _alembic_tests(plan, linear)
+        imports += schema_import(helpers)
+        notes += [f"not written for pytest-alembic: {name} ({why})" for name, why in left_out]
+    else:
+        tests, left_out = [RenderedTest(name=test.name, aspect=test.aspect, engine=test.engine, source=_function(test))
+                           for test in plan.tests], []
     header = FileHeader(revision=revision.id, source_sha256=revision.source_sha256, model=model,
                         prompts_version=prompts_version, options_sha256=options_sha256)
-    return RenderedModule(revision=revision, intro=intro, notes=list(plan.notes), imports=list(plan.imports),
-                          tests=tests, header=header)
+    return RenderedModule(revision=revision, intro=intro, notes=notes, imports=imports, tests=tests, header=header,
+                          left_out=dict(left_out) if style == STYLE else {})
+
+
+def _alembic_tests(plan: TestPlan, linear: bool) -> tuple[list[RenderedTest], set[str], list[tuple[str, str]]]:
+    """The plan's tests for pytest-alembic, the localmig_schema functions they call, and those left out (name, why)."""
+    tests, helpers, left_out = [], set(), []
+    for test in plan.tests:
+        if not linear:
+            left_out.append((test.name, "in a branched history pytest-alembic walks one linear order, which need not "
+                                        "pass through this revision's parents"))
+            continue
+        try:
+            source, translation = alembic_function(test)
+        except Untranslatable as why:
+            left_out.append((test.name, str(why)))
+            continue
+        helpers |= translation.helpers
+        tests.append(RenderedTest(name=test.name, aspect=test.aspect, engine=test.engine, source=source))
+    return tests, helpers, left_out
 
 
 def _function(test: TestCase) -> str:
@@ -132,7 +165,7 @@ def _function(test: TestCase) -> str:
 
 
 def render_module(revision: RevisionInfo, diff: SchemaDiff | None, plan: TestPlan, *, dialect: str,
-                  findings: Iterable[str] = (), **model: str | None) -> str:
+                  findings: Iterable[str] = (), **model: Any) -> str:
     """The pytest module of one revision as a file, every test kept (see :func:`render_plan`)."""
     rendered = render_plan(revision, diff, plan, dialect=dialect, **model)
     xfail = {t.name: t.xfail for t in plan.tests if t.xfail}

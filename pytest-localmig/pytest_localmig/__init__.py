@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any
 from .version import API_VERSION, FIRST_RELEASE, MIN_API_VERSION, __version__
 
 if TYPE_CHECKING:
-    from .database import Database, ordered_rows
+    from .database import Database
     from .errors import EnvironmentIgnoresURL, HarnessError, InitialSchemaError, MigrationFailed
     from .guard import connect_guard
     from .history import MigrationHistory
     from .initial import initial_schema
     from .reflection import default_of, qualified, reflect, reflect_tables, type_of, user_schemas
+    from .rows import ordered_rows
     from .runner import MigrationRunner, describe_error, topological_order
     from .scratch import PostgresScratch, ScratchServer, SQLiteScratch, scratch_folder
     from .settings import ENV_FOLDER, RUNTIME_NAME, SETTINGS_NAME, SuiteSettings, incompatibility
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "Database": "database",
-    "ordered_rows": "database",
+    "ordered_rows": "rows",
     "EnvironmentIgnoresURL": "errors",
     "HarnessError": "errors",
     "InitialSchemaError": "errors",

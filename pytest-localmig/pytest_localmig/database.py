@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime
-import decimal
 from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
 
 from .reflection import qualified, user_schemas
+from .rows import read_rows, row_table
 from .runner import MigrationRunner
 from .snapshot import Snapshot, fingerprint
 from .urls import reusing_engine
@@ -62,12 +61,7 @@ class Database:
         definition = self._prints.get(f"table:{table}")
         shared = self.runner.row_tables.get((table, definition)) if definition else None
         if shared is None:
-            schema, _, name = table.rpartition(".")
-            inspector = sa.inspect(connection)
-            primary_key = set(inspector.get_pk_constraint(name, schema=schema or None).get("constrained_columns") or [])
-            columns = [sa.Column(c["name"], c["type"], primary_key=c["name"] in primary_key)
-                       for c in inspector.get_columns(name, schema=schema or None)]
-            shared = sa.Table(name, sa.MetaData(), *columns, schema=schema or None)
+            shared = row_table(connection, table)
             if definition:
                 self.runner.row_tables[(table, definition)] = shared
         self._tables[table] = shared
@@ -81,21 +75,9 @@ class Database:
                 connection.execute(sa.insert(target).values(**row))
 
     def rows(self, table: str, *, without: Iterable[str] = ()) -> list[dict[str, Any]]:
-        """Every row of ``[schema.]table`` as dicts, ordered by the primary key (else all
-        columns); ``without`` leaves out columns whose values are not reproducible (timestamps,
-        random ids), and the rows are then in :func:`ordered_rows` order, which depends only on the
-        values kept (a left-out random key does not make it random); with every column left out,
-        one empty dict per row."""
-        left_out = set(without)
+        """Every row of ``[schema.]table`` as dicts (see :func:`read_rows`)."""
         with self.engine.connect() as connection:
-            reflected = self._table(connection, table)
-            columns = [c for c in reflected.columns if c.name not in left_out]
-            if not columns:
-                count = connection.execute(sa.select(sa.func.count()).select_from(reflected)).scalar_one()
-                return [{} for _ in range(count)]
-            order = list(reflected.primary_key.columns) or columns
-            found = [dict(row) for row in connection.execute(sa.select(*columns).order_by(*order)).mappings()]
-        return ordered_rows(found) if left_out else found
+            return read_rows(connection, self._table(connection, table), without)
 
     def execute(self, statement: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run one SQL statement in its own transaction; return its rows, if any, as dicts."""
@@ -106,24 +88,3 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-_ORDERABLE = (bool, int, float, decimal.Decimal, str, bytes, datetime.date, datetime.time, datetime.timedelta)
-
-
-def ordered_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows sorted by their values (columns by name, NULL first, other values by repr when Python
-    cannot order them): the order ``rows(table, without=...)`` returns, which generated tests
-    write their expected rows in, whatever the database and its collation."""
-    def value_key(value: Any) -> tuple[int, str, Any]:
-        if value is None:
-            return (0, "", "")
-        if isinstance(value, _ORDERABLE):  # values of one kind compare with each other only
-            kind = "number" if isinstance(value, (int, float, decimal.Decimal)) else type(value).__name__
-            return (1, kind, value)
-        return (2, type(value).__name__, repr(value))
-
-    def key(row: dict[str, Any]) -> list[tuple[int, str, Any]]:
-        return [value_key(row[column]) for column in sorted(row)]
-
-    return sorted(rows, key=key)

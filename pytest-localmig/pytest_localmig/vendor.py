@@ -16,19 +16,33 @@ from pathlib import Path
 from .version import API_VERSION, __version__
 
 # Each after everything it imports.
-MODULES = ("version", "errors", "initial", "urls", "targets", "guard", "reflection", "views", "snapshot", "watchdog",
-           "runner", "scratch", "database", "models", "history", "settings", "suites", "plugin")
+MODULES = ("version", "errors", "initial", "urls", "targets", "guard", "reflection", "views", "rows", "snapshot",
+           "watchdog", "runner", "scratch", "database", "models", "history", "settings", "suites", "plugin")
+# What suites written for pytest-alembic read schemas and rows with (``--style pytest-alembic``).
+PLAIN_MODULES = ("reflection", "views", "rows", "snapshot", "plain")
+VENDORED_HEAD = (
+    f'"""pytest-localmig {__version__} (fixture API {API_VERSION}), vendored: the runtime of the migration tests\n'
+    "beside this file, copied by `localmig generate --vendor` for repositories that cannot install it.\n\n"
+    "Do not edit: regenerate it (`localmig generate --vendor`), or install pytest-localmig instead\n"
+    '(pip install pytest-localmig); conftest.py uses the installed plugin when it provides this API.\n"""'
+)
+PLAIN_HEAD = (
+    f'"""How the migration tests beside this file read schemas and rows: pytest-localmig {__version__}\'s reading code,\n'
+    "copied by `localmig generate --style pytest-alembic` (no plugin: pytest-alembic runs the migrations).\n\n"
+    'Do not edit: `localmig generate --style pytest-alembic` writes it again."""'
+)
 
 _PACKAGE = Path(__file__).parent
 
 
-def runtime_source() -> str:
-    """The runtime as the text of one module (no header: the generator adds its own)."""
+def runtime_source(modules: tuple[str, ...] = MODULES, head: str = VENDORED_HEAD) -> str:
+    """``modules`` (default: the whole runtime) as the text of one module, under the docstring
+    ``head`` (no header: the generator adds its own)."""
     straight: set[str] = set()
     from_imports: dict[str, set[str]] = {}
     sections: list[str] = []
     defined: dict[str, str] = {}
-    for name in MODULES:
+    for name in modules:
         source = (_PACKAGE / f"{name}.py").read_text(encoding="utf-8")
         tree = ast.parse(source)
         body = list(tree.body)
@@ -67,19 +81,8 @@ def runtime_source() -> str:
         banner = f"# {'-' * 10} pytest_localmig/{name}.py"
         banner = f"{banner}: {summary}" if len(banner) + len(summary) + 2 <= 120 else f"{banner}\n# {summary}"
         sections.append(f"{banner}\n\n{code}\n")
-    head = [
-        f'"""pytest-localmig {__version__} (fixture API {API_VERSION}), vendored: the runtime of the migration tests',
-        "beside this file, copied by `localmig generate --vendor` for repositories that cannot install it.",
-        "",
-        "Do not edit: regenerate it (`localmig generate --vendor`), or install pytest-localmig instead",
-        "(pip install pytest-localmig); conftest.py uses the installed plugin when it provides this API.",
-        '"""',
-        "",
-        "from __future__ import annotations",
-        "",
-        *_import_block(straight, from_imports),
-    ]
-    return "\n".join(head) + "\n\n" + "\n\n".join(sections)
+    lines = [head, "", "from __future__ import annotations", "", *_import_block(straight, from_imports)]
+    return "\n".join(lines) + "\n\n" + "\n\n".join(sections)
 
 
 def _alias(alias: ast.alias) -> str:
