@@ -39,6 +39,7 @@ from .common import (
     plain,
     project_options,
     step_timeout_option,
+    style_option,
 )
 from .generate import model_output_option
 from .scan import print_findings
@@ -86,6 +87,7 @@ class BatchView(ProgressView):
 @click.option("--force", is_flag=True, help="Overwrite files that were edited by hand.")
 @click.option("--vendor", is_flag=True,
               help="Also write the runtime (pytest-localmig) beside the suite, for repositories that cannot install it.")
+@style_option
 @click.option("--report", "report_file", type=click.Path(path_type=Path, dir_okay=False),
               help="Write a JSON report here (its JSON schema: docs/batch-report.schema.json).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
@@ -93,7 +95,8 @@ class BatchView(ProgressView):
 @model_output_option
 def batch(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None, initial_schema: tuple[str, ...], step_timeout: float, all_revisions: bool,
           revisions: tuple[str, ...], since: str | None, missing: bool, branch: str | None, out_dir: Path | None,
-          jobs: int, chunk: int, keep_failing: bool, dry_run: bool, force: bool, vendor: bool, report_file: Path | None,
+          jobs: int, chunk: int, keep_failing: bool, dry_run: bool, force: bool, vendor: bool, style: str | None,
+          report_file: Path | None,
           quiet: bool, model_output: str | None, **model: object) -> None:
     """Generate, verify and write tests for many revisions, resumably (a re-run skips current files).
 
@@ -108,7 +111,7 @@ def batch(path: Path, db_url: str | None, builtin_env: bool, metadata: str | Non
     options = BatchOptions(revisions=list(revisions), since=since, missing=missing, branch=branch, jobs=jobs,
                            chunk=chunk, keep_failing=keep_failing, dry_run=dry_run, force=force)
     session_options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, initial_schema=list(initial_schema), step_timeout=step_timeout, out=out_dir,
-                                     vendor=vendor)
+                                     vendor=vendor, style=style)
     report = None
     try:
         with BatchView(quiet) as view, Session.open(session_options, view) as session:

@@ -42,6 +42,13 @@ def project_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
+def style_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    """--style: which fixtures the generated tests are written for (generate, batch)."""
+    return click.option("--style", type=click.Choice(["localmig", "pytest-alembic"]), default=None,
+                        help="Write the tests for pytest-localmig (default) or for pytest-alembic's alembic_runner (no "
+                             "plugin of localmig's); default: the style of the suite already there.")(function)
+
+
 def step_timeout_option(function: Callable[..., Any]) -> Callable[..., Any]:
     """--timeout: how long one migration step may run (scan, generate, batch, check)."""
     return click.option("--timeout", "step_timeout", type=click.FloatRange(min=0), default=300, show_default=True,

@@ -15,7 +15,17 @@ from ..errors import ExitCode, LocalmigError
 from ..items import ReviewItem, WriteResult
 from ..options import SessionOptions
 from ..pipeline import Session
-from .common import ProgressView, line, model_choice, model_options, out, plain, project_options, step_timeout_option
+from .common import (
+    ProgressView,
+    line,
+    model_choice,
+    model_options,
+    out,
+    plain,
+    project_options,
+    step_timeout_option,
+    style_option,
+)
 from .scan import print_findings
 
 model_output_option = click.option(
@@ -35,9 +45,7 @@ model_output_option = click.option(
 @click.option("--force", is_flag=True, help="Overwrite files that were edited by hand.")
 @click.option("--vendor", is_flag=True,
               help="Also write the runtime (pytest-localmig) beside the suite, for repositories that cannot install it.")
-@click.option("--style", type=click.Choice(["localmig", "pytest-alembic"]), default=None,
-              help="Write the tests for pytest-localmig (default) or for pytest-alembic's alembic_runner (no plugin of "
-                   "localmig's); default: the style of the suite already there.")
+@style_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON document instead of the table (no progress).")
 @model_options
