@@ -98,6 +98,39 @@ def drop_role(connection: sa.Connection, name: str) -> str | None:
     return None
 
 
+OWNED = sa.text(  # what a role owns in the current database, as the statements that give it away
+    "SELECT format('ALTER SCHEMA %I OWNER TO %I', nspname, CAST(:new AS text)) FROM pg_namespace WHERE nspowner = CAST(:old AS oid) "
+    "UNION ALL SELECT format('ALTER TABLE %s OWNER TO %I', c.oid::regclass, CAST(:new AS text)) FROM pg_class c "
+    " WHERE c.relowner = CAST(:old AS oid) AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') "
+    "UNION ALL SELECT format('ALTER TYPE %s OWNER TO %I', t.oid::regtype, CAST(:new AS text)) FROM pg_type t "
+    " LEFT JOIN pg_class r ON r.oid = t.typrelid WHERE t.typowner = CAST(:old AS oid) AND t.typcategory <> 'A' "
+    " AND (t.typrelid = 0 OR r.relkind = 'c') "
+    "UNION ALL SELECT format('ALTER ROUTINE %s OWNER TO %I', p.oid::regprocedure, CAST(:new AS text)) FROM pg_proc p "
+    " WHERE p.proowner = CAST(:old AS oid)"
+)
+
+
+def give_objects(connection: sa.Connection, old: str, new: str) -> None:
+    """Make ``new`` the owner of what ``old`` owns in the connection's database (a copy of another
+    session's scratch database). Not ``REASSIGN OWNED``: that gives away ``old``'s databases too.
+    Objects that follow another (a column's sequence, a table's row type) change with it."""
+    oid = connection.execute(sa.text("SELECT oid FROM pg_roles WHERE rolname = :name"), {"name": old}).scalar()
+    if oid is None:
+        return
+    done: set[str] = set()
+    while True:
+        pending = [s for s in connection.execute(OWNED, {"old": oid, "new": new}).scalars() if s not in done]
+        if not pending:
+            return
+        for statement in pending:
+            done.add(statement)
+            try:
+                with connection.begin_nested():
+                    connection.exec_driver_sql(statement.replace("%", "%%"))
+            except sa.exc.DBAPIError:
+                pass  # follows another object (changed with it), or cannot change: left as it is
+
+
 STALE = sa.text(
     "SELECT r.oid, r.rolname FROM pg_roles r WHERE r.rolname LIKE :prefix "
     "AND shobj_description(r.oid, 'pg_authid') LIKE :marker AND NOT EXISTS ("

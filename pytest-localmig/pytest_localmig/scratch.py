@@ -14,7 +14,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from .errors import HarnessError
-from .roles import ScratchRole, ScratchRoleNote, create_role, drop_role, drop_stale_roles, may_create_roles
+from .roles import (
+    ROLE_PREFIX,
+    ScratchRole,
+    ScratchRoleNote,
+    create_role,
+    drop_role,
+    drop_stale_roles,
+    give_objects,
+    may_create_roles,
+)
 
 
 class ScratchServer:
@@ -41,6 +50,11 @@ class ScratchServer:
         raise NotImplementedError
 
     def copy(self, source: str, name: str) -> sa.URL:
+        raise NotImplementedError
+
+    def adopt(self, name: str, source: sa.URL | str) -> sa.URL:
+        """A copy of a database this server did not make (another history's, e.g. the seed
+        ``localmig mutate`` starts a mutant at) as one of its own, dropped with them."""
         raise NotImplementedError
 
     def drop(self, name: str) -> None:
@@ -72,6 +86,11 @@ class SQLiteScratch(ScratchServer):
 
     def copy(self, source: str, name: str) -> sa.URL:
         shutil.copyfile(self._path(source), self._path(name))
+        self.created.append(name)
+        return self.url(name)
+
+    def adopt(self, name: str, source: sa.URL | str) -> sa.URL:
+        shutil.copyfile(make_url(source).database or "", self._path(name))
         self.created.append(name)
         return self.url(name)
 
@@ -186,6 +205,23 @@ class PostgresScratch(ScratchServer):
                                                "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": template})
                 time.sleep(0.05)  # the ended backend takes a moment to go
         self.created.append(name)
+        return self.url(name)
+
+    def adopt(self, name: str, source: sa.URL | str) -> sa.URL:
+        """A copy of another database on this server; what another session's scratch role owns
+        there is given to this one's (a migration alters those tables)."""
+        source = make_url(source)
+        database = f"{self.prefix}_{name}"
+        self._execute(f'CREATE DATABASE "{database}" TEMPLATE "{source.database}"{self._owner()}')
+        self.created.append(name)
+        owner = source.username or ""
+        if self.role is not None and owner.startswith(ROLE_PREFIX) and owner != self.role.name:
+            engine = sa.create_engine(self.server_url.set(database=database), poolclass=NullPool)
+            try:
+                with engine.begin() as connection:
+                    give_objects(connection, owner, self.role.name)
+            finally:
+                engine.dispose()
         return self.url(name)
 
     def drop(self, name: str) -> None:
