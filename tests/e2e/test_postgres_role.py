@@ -4,14 +4,19 @@ that it goes away with its databases, also when the run that made it was killed.
 
 from __future__ import annotations
 
+import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
+import time
 import uuid
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -276,3 +281,68 @@ def test_without_createrole_the_servers_user_is_used_with_one_note(pg_url):
         assert databases_of(pg_url, scratch.prefix) == []
         assert admin_query(pg_url, "SELECT count(*) FROM pg_roles WHERE rolname LIKE %(p)s AND "
                                    "pg_has_role(%(u)s, oid, 'MEMBER')", {"p": ROLE_PREFIX + "%", "u": user}) == [(0,)]
+
+
+@pytest.fixture(scope="module")
+def hba_server() -> Iterator[tuple[str, Path, str]]:
+    """A PostgreSQL server of this module's own, whose pg_hba.conf the tests rewrite:
+    (server URL of its superuser, pg_hba.conf, the command that reloads it)."""
+    if not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")):
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    folder = Path(tempfile.mkdtemp(prefix="localmig-test-hba-"))
+    os.chmod(folder, 0o755)
+    root = Path(__file__).resolve().parents[2]
+    started = subprocess.run(["bash", str(root / ".ci" / "start-postgres"), str(folder / "cluster")],
+                             capture_output=True, text=True)
+    if started.returncode != 0:
+        pytest.fail(f"could not start PostgreSQL:\n{started.stderr[-2000:]}")
+    settings = dict(line.removeprefix("export ").split("=", 1) for line in started.stdout.splitlines() if "=" in line)
+    stop = settings["LOCALMIG_TEST_PG_STOP"].strip("'")
+    try:
+        yield settings["LOCALMIG_TEST_PG_URL"], folder / "cluster" / "data" / "pg_hba.conf", stop.replace(
+            " -m fast stop", " reload")
+    finally:
+        subprocess.run(stop, shell=True, capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def allow(hba: tuple[str, Path, str], others: str) -> None:
+    """pg_hba.conf: its superuser by trust, every other role by ``others``; reloaded."""
+    _, path, reload = hba
+    path.write_text(f"local all all trust\nhost all postgres 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 {others}\n")
+    subprocess.run(reload, shell=True, check=True, capture_output=True)
+    time.sleep(0.2)  # the postmaster rereads it on SIGHUP
+
+
+def test_the_role_logs_in_with_its_password_where_the_server_asks_for_one(hba_server):
+    allow(hba_server, "scram-sha-256")
+    scratch = PostgresScratch(hba_server[0])
+    try:
+        url = scratch.create("empty")
+        assert scratch.role is not None and scratch.notes == []
+        with connect(url) as connection:
+            assert connection.execute("SELECT current_user").fetchone() == (scratch.role.name,)
+        with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+            connect(url.set(password="not-its-password"))
+    finally:
+        scratch.close()
+
+
+def test_a_role_the_server_does_not_let_log_in_gives_way_to_the_servers_user_with_a_note(hba_server):
+    allow(hba_server, "reject")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scratch = PostgresScratch(hba_server[0])
+        name = scratch.role.name
+        try:
+            url = scratch.create("empty")
+            copied = scratch.copy("empty", "one")
+            assert scratch.role is None and url.username == copied.username == "postgres"
+            with connect(copied) as connection:
+                connection.execute("CREATE TABLE t (id int)")
+        finally:
+            scratch.close()
+    (note,) = [str(w.message) for w in caught if issubclass(w.category, ScratchRoleNote)]
+    assert note.startswith(f"the scratch role {name} could not log in (") and "pg_hba.conf" in note
+    assert note.endswith("scratch databases are used as the server URL's user") and scratch.notes == [note]
+    assert roles_left(hba_server[0], name) == [] and databases_of(hba_server[0], scratch.prefix) == []
