@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 ROLE_PREFIX = "localmig_scratch_"
+ROLE_SWITCH = "LOCALMIG_SCRATCH_ROLE"  # "off": use the server URL's user (a migration that needs a superuser)
 MARKER = "localmig scratch role"  # the start of every such role's comment
 LOCK_CLASS = 0x4C4D  # high 32 bits of the advisory lock key (pg_locks.classid); the low ones are the role's oid
 ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"  # INHERIT: it owns the databases through pg_database_owner

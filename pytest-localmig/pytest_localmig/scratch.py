@@ -16,6 +16,7 @@ from sqlalchemy.pool import NullPool
 from .errors import HarnessError
 from .roles import (
     ROLE_PREFIX,
+    ROLE_SWITCH,
     ScratchRole,
     ScratchRoleNote,
     create_role,
@@ -40,7 +41,7 @@ class ScratchServer:
         if backend == "sqlite":
             return SQLiteScratch(folder)
         if backend == "postgresql":
-            return PostgresScratch(server_url)
+            return PostgresScratch(server_url, role=os.environ.get(ROLE_SWITCH, "").lower() not in ("0", "off", "no"))
         raise HarnessError(f"scratch databases on {backend} are not supported (use SQLite or PostgreSQL)")
 
     def url(self, name: str) -> sa.URL:

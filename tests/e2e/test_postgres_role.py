@@ -22,8 +22,8 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 from pytest_localmig import url_to_string
-from pytest_localmig.roles import ROLE_PREFIX, ScratchRoleNote
-from pytest_localmig.scratch import PostgresScratch
+from pytest_localmig.roles import ROLE_PREFIX, ROLE_SWITCH, ScratchRoleNote
+from pytest_localmig.scratch import PostgresScratch, ScratchServer
 from sqlalchemy.engine import make_url
 
 from localmig.capture import Capture
@@ -124,6 +124,34 @@ def test_in_its_own_databases_the_role_creates_alters_and_drops_what_migrations_
         scratch.close()
 
 
+def test_the_role_cannot_create_extensions_that_reach_other_databases_unless_switched_off(pg_url, tmp_path,
+                                                                                           monkeypatch):
+    """dblink and postgres_fdw are untrusted extensions: only a superuser creates them. With
+    LOCALMIG_SCRATCH_ROLE=off the server URL's user is used (a migration that needs a superuser)."""
+    scratch = ScratchServer.for_url(pg_url, str(tmp_path))
+    try:
+        url = scratch.create("empty")
+        with connect(url) as connection:
+            for extension in ("dblink", "postgres_fdw", "file_fdw"):
+                with pytest.raises(psycopg.errors.InsufficientPrivilege, match=f'create extension "{extension}"'):
+                    connection.execute(f"CREATE EXTENSION {extension}")
+    finally:
+        scratch.close()
+    monkeypatch.setenv(ROLE_SWITCH, "off")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        plain = ScratchServer.for_url(pg_url, str(tmp_path))
+    try:
+        assert isinstance(plain, PostgresScratch) and plain.role is None and plain.notes == [] and caught == []
+        url = plain.create("empty")
+        assert url.username == make_url(pg_url).username
+        with connect(url) as connection:
+            connection.execute("CREATE EXTENSION dblink")
+    finally:
+        plain.close()
+    assert databases_of(pg_url, plain.prefix) == []
+
+
 def test_another_database_the_role_can_open_shows_it_nothing_and_takes_nothing(pg_url):
     """PostgreSQL has no per-role deny of PUBLIC's default CONNECT (and localmig never changes other
     databases), so the role can open a session there; it owns nothing and reads nothing."""
@@ -187,7 +215,7 @@ def test_role_and_databases_are_dropped_at_close_even_with_its_sessions_still_op
 
 KILLED_RUN = textwrap.dedent("""
     import os, signal, sys
-    from pytest_localmig.scratch import PostgresScratch
+    from pytest_localmig.scratch import PostgresScratch, ScratchServer
     scratch = PostgresScratch(sys.argv[1])
     scratch.create("empty")
     scratch.copy("empty", "one")
