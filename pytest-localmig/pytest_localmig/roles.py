@@ -27,9 +27,10 @@ import sqlalchemy as sa
 
 ROLE_PREFIX = "localmig_scratch_"
 ROLE_SWITCH = "LOCALMIG_SCRATCH_ROLE"  # "off": use the server URL's user (a migration that needs a superuser)
-MARKER = "localmig scratch role"  # the start of every such role's comment
-LOCK_CLASS = 0x4C4D  # high 32 bits of the advisory lock key (pg_locks.classid); the low ones are the role's oid
-ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"  # INHERIT: it owns the databases through pg_database_owner
+ROLE_MARKER = "localmig scratch role"  # the start of every such role's comment
+ROLE_LOCK_CLASS = 0x4C4D  # high 32 bits of the advisory lock key (pg_locks.classid); the low ones are the role's oid
+# INHERIT (the default) stays: from PostgreSQL 15 it owns a database's public schema through pg_database_owner
+ROLE_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
 
 
 class ScratchRoleNote(UserWarning):
@@ -43,7 +44,7 @@ class ScratchRole:
     oid: int
 
 
-def quote(connection: sa.Connection, identifier: str) -> str:
+def quote_identifier(connection: sa.Connection, identifier: str) -> str:
     return connection.dialect.identifier_preparer.quote_identifier(identifier)
 
 
@@ -70,23 +71,23 @@ def create_role(holder: sa.Connection, suffix: str, *, superuser: bool) -> Scrat
     role's advisory lock) and let the admin user act as it (own, copy and drop its databases)."""
     name = ROLE_PREFIX + suffix
     password = secrets.token_urlsafe(24)
+    role = quote_identifier(holder, name)
     with holder.begin():  # visible to other runs only with its lock held
-        holder.exec_driver_sql(f"CREATE ROLE {quote(holder, name)} {ATTRIBUTES} "
-                               f"{_password_clause(holder, name, password)}")
+        holder.exec_driver_sql(f"CREATE ROLE {role} {ROLE_ATTRIBUTES} {_password_clause(holder, name, password)}")
         oid = int(holder.execute(sa.text("SELECT oid FROM pg_roles WHERE rolname = :name"), {"name": name}).scalar_one())
-        holder.exec_driver_sql(f"COMMENT ON ROLE {quote(holder, name)} IS '{MARKER} (dropped with its databases "
-                               "when the run that made it ends; a killed run''s is dropped by the next run)'")
-        holder.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": (LOCK_CLASS << 32) | oid})
+        holder.exec_driver_sql(f"COMMENT ON ROLE {role} IS '{ROLE_MARKER} (dropped with its "
+                               "databases when the run that made it ends; a killed run''s by the next run)'")
+        holder.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": (ROLE_LOCK_CLASS << 32) | oid})
         if not superuser:  # CREATE DATABASE ... OWNER, copying and dropping its databases need its privileges
             version = int(holder.exec_driver_sql("SHOW server_version_num").scalar_one())
-            grant = f"GRANT {quote(holder, name)} TO CURRENT_USER"
+            grant = f"GRANT {role} TO CURRENT_USER"
             holder.exec_driver_sql(grant + (" WITH INHERIT TRUE, SET TRUE" if version >= 160000 else ""))
     return ScratchRole(name, password, oid)
 
 
 def drop_role(connection: sa.Connection, name: str) -> str | None:
     """Drop the role (after its databases); why not, when it cannot be (it owns objects elsewhere)."""
-    role = quote(connection, name)
+    role = quote_identifier(connection, name)
     try:
         connection.exec_driver_sql(f"DROP OWNED BY {role}")
         connection.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
@@ -99,15 +100,16 @@ def drop_role(connection: sa.Connection, name: str) -> str | None:
     return None
 
 
-OWNED = sa.text(  # what a role owns in the current database, as the statements that give it away
-    "SELECT format('ALTER SCHEMA %I OWNER TO %I', nspname, CAST(:new AS text)) FROM pg_namespace WHERE nspowner = CAST(:old AS oid) "
-    "UNION ALL SELECT format('ALTER TABLE %s OWNER TO %I', c.oid::regclass, CAST(:new AS text)) FROM pg_class c "
-    " WHERE c.relowner = CAST(:old AS oid) AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') "
-    "UNION ALL SELECT format('ALTER TYPE %s OWNER TO %I', t.oid::regtype, CAST(:new AS text)) FROM pg_type t "
-    " LEFT JOIN pg_class r ON r.oid = t.typrelid WHERE t.typowner = CAST(:old AS oid) AND t.typcategory <> 'A' "
+OWNED_OBJECTS = sa.text(  # what a role owns in the current database, as the statements that give it away
+    "WITH k AS (SELECT CAST(:old AS oid) AS old, CAST(:new AS text) AS new) "
+    "SELECT format('ALTER SCHEMA %I OWNER TO %I', nspname, k.new) FROM pg_namespace, k WHERE nspowner = k.old "
+    "UNION ALL SELECT format('ALTER TABLE %s OWNER TO %I', c.oid::regclass, k.new) FROM pg_class c, k "
+    " WHERE c.relowner = k.old AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') "
+    "UNION ALL SELECT format('ALTER TYPE %s OWNER TO %I', t.oid::regtype, k.new) FROM k, pg_type t "
+    " LEFT JOIN pg_class r ON r.oid = t.typrelid WHERE t.typowner = k.old AND t.typcategory <> 'A' "
     " AND (t.typrelid = 0 OR r.relkind = 'c') "
-    "UNION ALL SELECT format('ALTER ROUTINE %s OWNER TO %I', p.oid::regprocedure, CAST(:new AS text)) FROM pg_proc p "
-    " WHERE p.proowner = CAST(:old AS oid)"
+    "UNION ALL SELECT format('ALTER ROUTINE %s OWNER TO %I', p.oid::regprocedure, k.new) FROM pg_proc p, k "
+    " WHERE p.proowner = k.old"
 )
 
 
@@ -120,7 +122,7 @@ def give_objects(connection: sa.Connection, old: str, new: str) -> None:
         return
     done: set[str] = set()
     while True:
-        pending = [s for s in connection.execute(OWNED, {"old": oid, "new": new}).scalars() if s not in done]
+        pending = [s for s in connection.execute(OWNED_OBJECTS, {"old": oid, "new": new}).scalars() if s not in done]
         if not pending:
             return
         for statement in pending:
@@ -132,7 +134,7 @@ def give_objects(connection: sa.Connection, old: str, new: str) -> None:
                 pass  # follows another object (changed with it), or cannot change: left as it is
 
 
-STALE = sa.text(
+STALE_ROLES = sa.text(
     "SELECT r.oid, r.rolname FROM pg_roles r WHERE r.rolname LIKE :prefix "
     "AND shobj_description(r.oid, 'pg_authid') LIKE :marker AND NOT EXISTS ("
     " SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.classid = :lock_class"
@@ -144,14 +146,15 @@ def drop_stale_roles(connection: sa.Connection) -> list[str]:
     """Drop the scratch roles (and their databases) of runs that ended without closing (killed);
     a role some running session holds the lock of is left alone, as is one this user may not drop."""
     dropped = []
-    stale = connection.execute(STALE, {"prefix": ROLE_PREFIX.replace("_", "\\_") + "%", "marker": MARKER + "%",
-                                       "lock_class": LOCK_CLASS}).all()
+    stale = connection.execute(STALE_ROLES, {"prefix": ROLE_PREFIX.replace("_", "\\_") + "%",
+                                             "marker": ROLE_MARKER + "%", "lock_class": ROLE_LOCK_CLASS}).all()
     for oid, name in stale:
         databases = connection.execute(sa.text("SELECT datname FROM pg_database WHERE datdba = :oid"),
                                        {"oid": oid}).scalars().all()
         try:
             for database in databases:
-                connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {quote(connection, database)} WITH (FORCE)")
+                quoted = quote_identifier(connection, database)
+                connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
         except sa.exc.DBAPIError:
             continue  # not ours to drop (another user's run): left alone
         if drop_role(connection, name) is None:
