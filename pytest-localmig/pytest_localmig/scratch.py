@@ -41,7 +41,7 @@ class ScratchServer:
         if backend == "sqlite":
             return SQLiteScratch(folder)
         if backend == "postgresql":
-            return PostgresScratch(server_url, role=os.environ.get(ROLE_SWITCH, "").lower() not in ("0", "off", "no"))
+            return PostgresScratch(server_url or "", role=os.environ.get(ROLE_SWITCH, "").lower() not in ("0", "off", "no"))
         raise HarnessError(f"scratch databases on {backend} are not supported (use SQLite or PostgreSQL)")
 
     def url(self, name: str) -> sa.URL:
@@ -139,6 +139,12 @@ class PostgresScratch(ScratchServer):
         holder = self.admin.connect().execution_options(isolation_level="READ COMMITTED")
         try:
             self.role = create_role(holder, self.prefix.removeprefix("mig_"), superuser=superuser)
+        except sa.exc.DBAPIError as error:  # rolled back: no role was made
+            holder.close()
+            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+            self._note(f"no scratch role could be created ({reason}): scratch databases are used as the server "
+                       "URL's user")
+            return
         except BaseException:
             holder.close()
             raise
