@@ -98,6 +98,16 @@ def test_the_url_handed_out_is_a_role_that_is_no_superuser_and_creates_no_databa
                 connection.execute('CREATE ROLE "localmig_role_test_nope"')
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 connection.execute(f'ALTER ROLE "{url.username}" SUPERUSER')
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                connection.execute(f'SET ROLE "{make_url(pg_url).username}"')
+            # the server's files and programs (superuser, pg_read_server_files, pg_execute_server_program)
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                connection.execute("SELECT pg_read_file('/etc/hostname')")
+            connection.execute("CREATE TABLE lines (line text)")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="pg_execute_server_program"):
+                connection.execute("COPY lines FROM PROGRAM 'id'")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="pg_write_server_files"):
+                connection.execute("COPY lines TO '/tmp/localmig-role-test'")
     finally:
         scratch.close()
 
