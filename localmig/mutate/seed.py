@@ -82,6 +82,10 @@ def _copy_database(history: Any, seed: Seed) -> None:
     from sqlalchemy.engine import make_url
     from sqlalchemy.pool import NullPool
 
+    adopt = getattr(history.scratch, "adopt", None)  # a runtime before scratch roles has none
+    if adopt is not None:
+        adopt(SEED_DATABASE, seed.database)
+        return
     target = history.scratch.url(SEED_DATABASE)
     source = make_url(seed.database)
     if source.get_backend_name() == "sqlite":

@@ -7,12 +7,24 @@ import shutil
 import tempfile
 import time
 import uuid
+import warnings
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from .errors import HarnessError
+from .roles import (
+    ROLE_PREFIX,
+    ROLE_SWITCH,
+    ScratchRole,
+    ScratchRoleNote,
+    create_role,
+    drop_role,
+    drop_stale_roles,
+    give_objects,
+    may_create_roles,
+)
 
 
 class ScratchServer:
@@ -29,7 +41,7 @@ class ScratchServer:
         if backend == "sqlite":
             return SQLiteScratch(folder)
         if backend == "postgresql":
-            return PostgresScratch(server_url)
+            return PostgresScratch(server_url or "", role=os.environ.get(ROLE_SWITCH, "").lower() not in ("0", "off", "no"))
         raise HarnessError(f"scratch databases on {backend} are not supported (use SQLite or PostgreSQL)")
 
     def url(self, name: str) -> sa.URL:
@@ -39,6 +51,11 @@ class ScratchServer:
         raise NotImplementedError
 
     def copy(self, source: str, name: str) -> sa.URL:
+        raise NotImplementedError
+
+    def adopt(self, name: str, source: sa.URL | str) -> sa.URL:
+        """A copy of a database this server did not make (another history's, e.g. the seed
+        ``localmig mutate`` starts a mutant at) as one of its own, dropped with them."""
         raise NotImplementedError
 
     def drop(self, name: str) -> None:
@@ -73,6 +90,11 @@ class SQLiteScratch(ScratchServer):
         self.created.append(name)
         return self.url(name)
 
+    def adopt(self, name: str, source: sa.URL | str) -> sa.URL:
+        shutil.copyfile(make_url(source).database or "", self._path(name))
+        self.created.append(name)
+        return self.url(name)
+
     def drop(self, name: str) -> None:
         for suffix in ("", "-journal", "-wal", "-shm"):
             try:
@@ -84,31 +106,100 @@ class SQLiteScratch(ScratchServer):
 
 
 class PostgresScratch(ScratchServer):
-    """Databases on a PostgreSQL server; a copy is ``CREATE DATABASE ... TEMPLATE``."""
+    """Databases on a PostgreSQL server; a copy is ``CREATE DATABASE ... TEMPLATE``.
 
-    def __init__(self, server_url: str) -> None:
+    The URLs it hands out (:meth:`url`, :meth:`create`, :meth:`copy`) are the scratch role's where
+    the server allows one (see :mod:`pytest_localmig.roles`): it owns the databases, and nothing
+    else. Creating, copying and dropping databases, and ending stray sessions, are done on the
+    server URL's own (admin) connection. Without a role (the user may not create roles, or the
+    server does not let the role log in) the URLs are the server URL's user's, with a note.
+    """
+
+    def __init__(self, server_url: str, *, role: bool = True) -> None:
         super().__init__()
         self.server_url = make_url(server_url)
         self.admin = sa.create_engine(self.server_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+        self.role: ScratchRole | None = None
+        self.notes: list[str] = []
+        self._holder: sa.Connection | None = None  # holds the role's advisory lock while the session runs
+        self._login_checked = False
+        if role:
+            self._make_role()
+
+    def _make_role(self) -> None:
+        with self.admin.connect() as connection:
+            allowed, superuser = may_create_roles(connection)
+            if not allowed:
+                user = connection.exec_driver_sql("SELECT current_user").scalar_one()
+                self._note(f"the PostgreSQL user {user} may not create roles (no CREATEROLE): scratch databases "
+                           "are used as that user, whose own privileges reach the server's other databases "
+                           "(with CREATEROLE, they are used through a role that owns nothing else)")
+                return
+            drop_stale_roles(connection)
+        holder = self.admin.connect().execution_options(isolation_level="READ COMMITTED")
+        try:
+            self.role = create_role(holder, self.prefix.removeprefix("mig_"), superuser=superuser)
+        except sa.exc.DBAPIError as error:  # rolled back: no role was made
+            holder.close()
+            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+            self._note(f"no scratch role could be created ({reason}): scratch databases are used as the server "
+                       "URL's user")
+            return
+        except BaseException:
+            holder.close()
+            raise
+        self._holder = holder
+
+    def _note(self, text: str) -> None:
+        self.notes.append(text)
+        warnings.warn(ScratchRoleNote(text), stacklevel=3)
 
     def url(self, name: str) -> sa.URL:
-        return self.server_url.set(database=f"{self.prefix}_{name}")
+        url = self.server_url.set(database=f"{self.prefix}_{name}")
+        if self.role is not None:
+            url = url.set(username=self.role.name, password=self.role.password)
+        return url
 
     def _execute(self, statement: str) -> None:
         with self.admin.connect() as connection:
             connection.exec_driver_sql(statement)
 
+    def _owner(self) -> str:
+        return f' OWNER "{self.role.name}"' if self.role is not None else ""
+
     def create(self, name: str) -> sa.URL:
-        self._execute(f'CREATE DATABASE "{self.prefix}_{name}"')
+        self._execute(f'CREATE DATABASE "{self.prefix}_{name}"{self._owner()}')
         self.created.append(name)
+        self._check_login(name)
         return self.url(name)
+
+    def _check_login(self, name: str) -> None:
+        """The first database made: can the role log in (``pg_hba.conf`` may allow only ``peer`` or
+        ``ident`` for it)? If not, go on as the admin user, with a note."""
+        if self.role is None or self._login_checked:
+            return
+        self._login_checked = True
+        engine = sa.create_engine(self.url(name), poolclass=NullPool)
+        try:
+            with engine.connect():
+                return
+        except sa.exc.DBAPIError as error:
+            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        finally:
+            engine.dispose()
+        role = self.role
+        for database in self.created:
+            self._execute(f'ALTER DATABASE "{self.prefix}_{database}" OWNER TO CURRENT_USER')
+        self._drop_role()
+        self._note(f"the scratch role {role.name} could not log in ({reason}): scratch databases are used as the "
+                   "server URL's user")
 
     def copy(self, source: str, name: str) -> sa.URL:
         """A copy of ``source``. A template must have no session: an env.py that opened its own
         connection and never closed it (``connection = engine.connect()``, no ``with``) leaves one
         behind, so the sessions on localmig's own scratch database are ended first."""
         template = f"{self.prefix}_{source}"
-        statement = f'CREATE DATABASE "{self.prefix}_{name}" TEMPLATE "{template}"'
+        statement = f'CREATE DATABASE "{self.prefix}_{name}" TEMPLATE "{template}"{self._owner()}'
         for attempt in range(20):
             try:
                 self._execute(statement)
@@ -123,15 +214,45 @@ class PostgresScratch(ScratchServer):
         self.created.append(name)
         return self.url(name)
 
+    def adopt(self, name: str, source: sa.URL | str) -> sa.URL:
+        """A copy of another database on this server; what another session's scratch role owns
+        there is given to this one's (a migration alters those tables)."""
+        source = make_url(source)
+        database = f"{self.prefix}_{name}"
+        self._execute(f'CREATE DATABASE "{database}" TEMPLATE "{source.database}"{self._owner()}')
+        self.created.append(name)
+        owner = source.username or ""
+        if self.role is not None and owner.startswith(ROLE_PREFIX) and owner != self.role.name:
+            engine = sa.create_engine(self.server_url.set(database=database), poolclass=NullPool)
+            try:
+                with engine.begin() as connection:
+                    give_objects(connection, owner, self.role.name)
+            finally:
+                engine.dispose()
+        return self.url(name)
+
     def drop(self, name: str) -> None:
         self._execute(f'DROP DATABASE IF EXISTS "{self.prefix}_{name}" WITH (FORCE)')
         if name in self.created:
             self.created.remove(name)
 
+    def _drop_role(self) -> None:
+        """Drop the role (its databases first) and end the session holding its lock."""
+        if self.role is None or self._holder is None:
+            return
+        holder, self._holder, name, self.role = self._holder, None, self.role.name, None
+        try:
+            with self.admin.connect() as connection:
+                problem = drop_role(connection, name)
+            if problem:
+                self._note(problem)
+        finally:
+            holder.close()
+
     def close(self) -> None:
-        """Drop every database made, several at a time: on PostgreSQL <= 15 each ``DROP DATABASE``
-        waits for a checkpoint, and checkpoints asked for at the same time are done once (one at a
-        time, the 27 drops of a 200-revision capture took 63 s of its 156 s)."""
+        """Drop every database made, several at a time (on PostgreSQL <= 15 each ``DROP DATABASE``
+        waits for a checkpoint, and checkpoints asked for at the same time are done once: one at a
+        time, the 27 drops of a 200-revision capture took 63 s of its 156 s), then the role."""
         from concurrent.futures import ThreadPoolExecutor
 
         names = list(reversed(self.created))
@@ -139,7 +260,10 @@ class PostgresScratch(ScratchServer):
             with ThreadPoolExecutor(max_workers=8) as pool:
                 list(pool.map(self.drop, names))
         finally:
-            self.admin.dispose()
+            try:
+                self._drop_role()
+            finally:
+                self.admin.dispose()
 
 
 def scratch_folder() -> str:
