@@ -28,7 +28,7 @@ from .baseline import (
     read_baseline,
 )
 from .cancel import CancelToken, never
-from .capture import Capture, Finding, HistoryCapture
+from .capture import Capture, Finding, HistoryCapture, quiet_role_notes
 from .engines.deterministic import plan_for
 from .engines.model import Conversation
 from .errors import Cancelled, CaptureError, LocalmigError, ModelError, ModelNotPulled, ModelUnavailable, VerifyError
@@ -126,16 +126,19 @@ class Session:
 
     def run_capture(self, cancel: CancelToken | None = None) -> HistoryCapture:
         """Run the history on scratch databases once: every upgrade, snapshot and downgrade."""
-        self._capture = Capture(self.project, self.options.db_url, round_trips=self.options.round_trips,
-                                step_timeout=self.options.step_timeout)
+        with quiet_role_notes():  # said once below, as a note
+            self._capture = Capture(self.project, self.options.db_url, round_trips=self.options.round_trips,
+                                    step_timeout=self.options.step_timeout)
 
         def progress(phase: str, revision: str, done: int, total: int) -> None:
             if cancel is not None:
                 cancel.check()
             self.events(CaptureProgress(phase=phase, revision=revision, done=done, total=total))
 
-        with self.timed("capture"):
+        with self.timed("capture"), quiet_role_notes():
             self._result = self._capture.run(progress)
+        for note in self._capture.notes:
+            self.events(Notice(level="info", message=note))
         self.findings = self._judged(self._result.findings)
         return self._result
 

@@ -8,6 +8,7 @@ throwaway database that localmig creates (and drops) on a PostgreSQL server.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from pytest_localmig import (
     MigrationHistory,
     initial_schema,
 )
+from pytest_localmig.roles import ScratchRoleNote
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
@@ -82,6 +84,14 @@ def _models_finding(heads: list[str], differences: list[str] | None) -> list[Fin
 ProgressCallback = Callable[[str, str, int, int], None]  # phase, revision, done, total
 
 
+@contextmanager
+def quiet_role_notes() -> Iterator[None]:
+    """pytest-localmig warns (ScratchRoleNote) where a suite runs; a capture says it as a note instead."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ScratchRoleNote)
+        yield
+
+
 class Capture:
     """A live capture: owns the scratch databases until closed (tests and probes reuse them)."""
 
@@ -129,6 +139,11 @@ class Capture:
 
     def close(self) -> None:
         self.history.close()
+
+    @property
+    def notes(self) -> list[str]:
+        """What the scratch server said once (e.g. why no scratch role could be used)."""
+        return list(getattr(self.history.scratch, "notes", []))
 
     def run(self, progress: ProgressCallback | None = None) -> HistoryCapture:
         """Apply every revision, then walk every downgrade; collect diffs and findings."""

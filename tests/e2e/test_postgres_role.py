@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 
 from localmig.capture import Capture
 from localmig.project import load
+from tests.conftest import run_cli
 
 pytestmark = pytest.mark.postgres
 
@@ -319,6 +320,15 @@ def test_without_createrole_the_servers_user_is_used_with_one_note(pg_url):
         assert databases_of(pg_url, scratch.prefix) == []
         assert admin_query(pg_url, "SELECT count(*) FROM pg_roles WHERE rolname LIKE %(p)s AND "
                                    "pg_has_role(%(u)s, oid, 'MEMBER')", {"p": ROLE_PREFIX + "%", "u": user}) == [(0,)]
+
+
+def test_through_the_command_line_the_note_is_said_once_as_a_note_not_a_python_warning(project, pg_url):
+    with login_role(pg_url, "CREATEDB NOCREATEROLE") as server:
+        completed = run_cli("scan", str(project("pg_enum")), "--db-url", server)
+    assert completed.returncode == 0, completed.stderr
+    output = " ".join((completed.stdout + completed.stderr).split())
+    assert output.count("may not create roles (no CREATEROLE)") == 1, output
+    assert "ScratchRoleNote" not in output and "warnings.warn" not in output and "Traceback" not in output
 
 
 @pytest.fixture(scope="module")
