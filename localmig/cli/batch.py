@@ -25,7 +25,6 @@ from ..changed import changed_files, changed_tail
 from ..checks import CheckReport, Problem, run_check
 from ..errors import ExitCode
 from ..events import Event, Notice, RevisionProgress
-from ..options import SessionOptions
 from ..pipeline import Session
 from ..project import RevisionInfo
 from ..write import atomic_write
@@ -38,6 +37,7 @@ from .common import (
     out,
     plain,
     project_options,
+    session_options,
     step_timeout_option,
     style_option,
 )
@@ -110,11 +110,11 @@ def batch(path: Path, db_url: str | None, builtin_env: bool, metadata: str | Non
     choice = model_choice(**model).model_copy(update={"output": model_output})  # type: ignore[arg-type]
     options = BatchOptions(revisions=list(revisions), since=since, missing=missing, branch=branch, jobs=jobs,
                            chunk=chunk, keep_failing=keep_failing, dry_run=dry_run, force=force)
-    session_options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, initial_schema=list(initial_schema), step_timeout=step_timeout, out=out_dir,
+    project = session_options(path, db_url, builtin_env, metadata, initial_schema, step_timeout=step_timeout, out=out_dir,
                                      vendor=vendor, style=style)
     report = None
     try:
-        with BatchView(quiet) as view, Session.open(session_options, view) as session:
+        with BatchView(quiet) as view, Session.open(project, view) as session:
             session.use_model(choice)
             report = BatchReport(project=str(session.project.root), started_at=now())
             view.start_revisions(len(session.revisions))
@@ -191,7 +191,7 @@ def check(path: Path, db_url: str | None, builtin_env: bool, metadata: str | Non
     database unusable; 70 internal error (a bug in localmig, never a problem of the suite); 130
     interrupted.
     """
-    options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, initial_schema=list(initial_schema), step_timeout=step_timeout, out=out_dir)
+    options = session_options(path, db_url, builtin_env, metadata, initial_schema, step_timeout=step_timeout, out=out_dir)
     gate = None
     with ProgressView(quiet=as_json) as view, Session.open(options, view) as session:
         revisions = _changed_since(session, since_ref) if since_ref else None

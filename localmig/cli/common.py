@@ -19,7 +19,7 @@ from rich.text import Text
 
 from ..errors import ExitCode, LocalmigError
 from ..events import CaptureProgress, Event, ModelToken, Notice, RevisionProgress, VerifyProgress
-from ..options import ModelChoice
+from ..options import ModelChoice, SessionOptions
 
 console = Console(stderr=True, highlight=False, soft_wrap=True)  # messages are not cut at a width: a log keeps them whole
 out = Console(highlight=False, soft_wrap=True)
@@ -40,6 +40,13 @@ def project_options(function: Callable[..., Any]) -> Callable[..., Any]:
     for decorator in reversed(decorators):
         function = decorator(function)
     return function
+
+
+def session_options(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None,
+                    initial_schema: tuple[str, ...], **more: Any) -> SessionOptions:
+    """The SessionOptions of project_options' values, plus a command's own (out, step_timeout, vendor, ...)."""
+    return SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata,
+                          initial_schema=list(initial_schema), **more)
 
 
 def style_option(function: Callable[..., Any]) -> Callable[..., Any]:

@@ -13,7 +13,6 @@ from rich.table import Table
 from ..capture import Finding
 from ..errors import ExitCode, LocalmigError
 from ..items import ReviewItem, WriteResult
-from ..options import SessionOptions
 from ..pipeline import Session
 from .common import (
     ProgressView,
@@ -23,6 +22,7 @@ from .common import (
     out,
     plain,
     project_options,
+    session_options,
     step_timeout_option,
     style_option,
 )
@@ -64,8 +64,8 @@ def generate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | 
     if revisions and all_revisions:
         raise click.UsageError("give --rev or --all, not both")
     choice = model_choice(**model).model_copy(update={"output": model_output})  # type: ignore[arg-type]
-    options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, initial_schema=list(initial_schema), step_timeout=step_timeout, out=out_dir,
-                             vendor=vendor, style=style)
+    options = session_options(path, db_url, builtin_env, metadata, initial_schema, step_timeout=step_timeout, out=out_dir,
+                              vendor=vendor, style=style)
     with ProgressView(quiet=quiet or as_json) as view, Session.open(options, view) as session:
         session.use_model(choice)
         model_label, skipped = session.model_label, session.model_skipped

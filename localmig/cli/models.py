@@ -11,11 +11,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..config import Settings, load_settings
-from ..options import ModelChoice, SessionOptions
+from ..options import ModelChoice
 from ..pipeline import Session
 from ..project import locate
 from ..store import Store
-from .common import ProgressView, line, out, plain, project_options
+from .common import ProgressView, line, out, plain, project_options, session_options
 
 if TYPE_CHECKING:
     from ..llm import ProfileState
@@ -95,7 +95,7 @@ def show_prompt(path: Path, db_url: str | None, builtin_env: bool, metadata: str
                 model_name: str | None, config_file: Path | None, prompts_dir: Path | None, hint: str, as_json: bool,
                 model_output: str | None) -> None:
     """Print exactly what would be sent to the model for one revision (nothing is sent)."""
-    options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, initial_schema=list(initial_schema))
+    options = session_options(path, db_url, builtin_env, metadata, initial_schema)
     with ProgressView(quiet=True) as view, Session.open(options, view) as session:
         layer = session.use_model(ModelChoice(mode="require", model=model_name, config=config_file,
                                               prompts=prompts_dir, replay_only=True, output=model_output))

@@ -23,10 +23,9 @@ from ..errors import ExitCode
 from ..mutate.operators import OPERATORS
 from ..mutate.report import KillRate, MutationReport
 from ..mutate.runner import MutateOptions, MutateProgress, chosen_operators, run_mutations
-from ..options import SessionOptions
 from ..pipeline import Session
 from ..write import atomic_write
-from .common import ProgressView, console, out, project_options
+from .common import ProgressView, console, out, project_options, session_options
 
 
 class MutateView(ProgressView):
@@ -85,8 +84,8 @@ def mutate(path: Path, db_url: str | None, builtin_env: bool, metadata: str | No
     options = MutateOptions(revisions=list(revisions), operators=_operators(operators), mutants=list(mutants),
                             tests=list(tests), jobs=jobs, timeout=timeout)
     chosen_operators(options.operators)  # a bad name is an error before the history runs
-    session_options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, initial_schema=list(initial_schema), out=out_dir)
-    with MutateView(quiet) as view, Session.open(session_options, view) as session:
+    project = session_options(path, db_url, builtin_env, metadata, initial_schema, out=out_dir)
+    with MutateView(quiet) as view, Session.open(project, view) as session:
         report = run_mutations(session, options, view.mutant)
     if report_file is not None:
         atomic_write(report_file, report.model_dump_json(indent=2) + "\n")

@@ -8,10 +8,9 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from ..options import SessionOptions
 from ..pipeline import Session
 from ..render import runtime_problems
-from .common import ProgressView, line, out, plain, project_options, step_timeout_option
+from .common import ProgressView, line, out, plain, project_options, session_options, step_timeout_option
 
 
 @click.command()
@@ -28,7 +27,7 @@ def scan(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None
     Exit codes: 0 done (findings are reported, not a failure); 2 usage error; 3 not a usable
     project; 4 scratch database unusable; 70 internal error; 130 interrupted.
     """
-    options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, initial_schema=list(initial_schema), step_timeout=step_timeout, out=out_dir,
+    options = session_options(path, db_url, builtin_env, metadata, initial_schema, step_timeout=step_timeout, out=out_dir,
                              round_trips=round_trips)
     with ProgressView(quiet=as_json) as view, Session.open(options, view) as session:
         if as_json:

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..options import SessionOptions
-from .common import project_options
+from .common import project_options, session_options
 
 
 def interactive() -> bool:
@@ -39,7 +38,7 @@ def tui(path: Path, db_url: str | None, builtin_env: bool, metadata: str | None,
         raise click.UsageError("the review app needs a terminal; in scripts use `localmig generate` or `localmig batch`")
     from ..tui import create_app  # textual is imported only when the app is opened
 
-    options = SessionOptions(path=path, db_url=db_url, builtin_env=builtin_env, metadata=metadata, initial_schema=list(initial_schema), out=out_dir)
+    options = session_options(path, db_url, builtin_env, metadata, initial_schema, out=out_dir)
     app = create_app(options, config=config_file, model=model_name, prompts=prompts_dir, no_model=no_model, theme=theme)
     app.run()
     if app.return_code:
