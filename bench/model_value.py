@@ -189,7 +189,7 @@ def project(name: str, source: Path | None, work: Path, real: bool, jobs: int) -
         capable_session.close()
     if real:
         with ModelBackedOllama([SMALL_TAG], n_ctx=8192, threads=1) as server:  # 2 threads spin against each other on a busy machine
-            config = models_yaml(work / f"{name}-small.yaml", server.host, SMALL_TAG, output=None, num_ctx=8192, num_predict=1024)
+            config = models_yaml(work / f"{name}-small.yaml", server.host, SMALL_TAG, output=None, num_ctx=8192, num_predict=2048)  # the profiles' default cap
             started = time.monotonic()
             runs["small"], small_session = generate(root, ModelChoice(mode="require", config=config))
             small_session.close()

@@ -156,3 +156,16 @@ def test_the_json_schema_and_pydantic_refuse_the_same_answers(change, error):
     with pytest.raises(ValidationError) as raised:
         chosen.answer.model_validate(bad)
     assert error in str(raised.value)
+
+
+def test_inputs_rows_name_only_the_columns_a_table_has_before_the_upgrade():
+    """Inputs are seeded before the upgrade: a column the revision adds is not in the format (a small
+    model put the demo's new products.discontinued_at into its rows, and no repair round helped)."""
+    flagged = TableInfo(columns={**ORDERS.columns, "flagged": column("Boolean()")}, primary_key=ORDERS.primary_key,
+                        foreign_keys=ORDERS.foreign_keys)
+    after = SchemaSnapshot(tables={**AFTER.tables, "orders": flagged})
+    formats = table_formats(BEFORE, after, ["customers", "orders"])
+    inputs = seed_branches(AnswerFormat(formats, "inputs", PLACEHOLDERS).json_schema())
+    scenarios = seed_branches(AnswerFormat(formats, "scenarios", PLACEHOLDERS).json_schema())
+    assert "flagged" not in inputs["orders"]["properties"] and "status" in inputs["orders"]["properties"]
+    assert "flagged" in scenarios["orders"]["properties"]  # a downgrade scenario's rows start after the upgrade

@@ -113,8 +113,11 @@ class AnswerFormat:
         needed = set(table.required(start)) if start else set()
         if start and self.output == "scenarios" and table.before is not None and table.after is not None:
             needed &= set(table.required("downgrade"))  # a row may start either side; checked per scenario
+        info = table.info(start) if start and self.output == "inputs" else None  # inputs: always before the upgrade
         fields: dict[str, Any] = {}
         for index, column in enumerate(table.kinds):
+            if info is not None and column not in info.columns:
+                continue  # a column the upgrade adds: the rows go in before it exists
             annotation = self._value(table, column, sets=sets)
             default = ... if column in needed else None
             fields[f"c{index}"] = (annotation, Field(default, alias=column))
