@@ -48,7 +48,8 @@ def rows(bind: sa.Engine | sa.Connection, table: str, *, without: Iterable[str] 
         return read_rows(connection, row_table(connection, table), without)
 
 
-def execute(bind: sa.Engine | sa.Connection, statement: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def execute(bind: sa.Engine | sa.Connection, statement: str,
+            parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Run one SQL statement and commit; its rows, if any, as dicts."""
     if isinstance(bind, sa.Engine):
         with bind.begin() as connection:

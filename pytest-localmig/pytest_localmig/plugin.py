@@ -55,7 +55,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def migrations(request: pytest.FixtureRequest) -> MigrationHistory:
     """The history of the test's suite, built once per session: ``schema_before/after(rev)``,
     ``schema_after_downgrade(rev)``, ``schema_after_round_trip(rev)``, ``database_before/after(rev)``."""
-    suites: Suites = request.config.pluginmanager.get_plugin(PLUGIN_NAME)
+    suites: Suites | None = request.config.pluginmanager.get_plugin(PLUGIN_NAME)
+    assert suites is not None  # registered at configure time, with this fixture
     return suites.history_for(request.node)
 
 
@@ -84,6 +85,8 @@ def vendored_conftest(conftest: str, values: Mapping[str, Any]) -> tuple[Callabl
     @pytest.fixture
     def migrations(request: pytest.FixtureRequest) -> MigrationHistory:
         manager = request.config.pluginmanager
-        return (manager.get_plugin(name) or manager.get_plugin(PLUGIN_NAME)).history_for(request.node)
+        suites = manager.get_plugin(name) or manager.get_plugin(PLUGIN_NAME)
+        assert suites is not None  # registered at configure time, with this fixture
+        return suites.history_for(request.node)
 
     return pytest_addoption, pytest_configure, migrations

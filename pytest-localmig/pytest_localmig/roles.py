@@ -74,7 +74,8 @@ def create_role(holder: sa.Connection, suffix: str, *, superuser: bool) -> Scrat
     role = quote_identifier(holder, name)
     with holder.begin():  # visible to other runs only with its lock held
         holder.exec_driver_sql(f"CREATE ROLE {role} {ROLE_ATTRIBUTES} {_password_clause(holder, name, password)}")
-        oid = int(holder.execute(sa.text("SELECT oid FROM pg_roles WHERE rolname = :name"), {"name": name}).scalar_one())
+        found = holder.execute(sa.text("SELECT oid FROM pg_roles WHERE rolname = :name"), {"name": name})
+        oid = int(found.scalar_one())
         holder.exec_driver_sql(f"COMMENT ON ROLE {role} IS '{ROLE_MARKER} (dropped with its "
                                "databases when the run that made it ends; a killed run''s by the next run)'")
         holder.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": (ROLE_LOCK_CLASS << 32) | oid})

@@ -167,8 +167,8 @@ def topological_order(script: ScriptDirectory) -> list[str]:
     needs = {}
     for revision in walk:
         found = script.get_revision(revision)
-        parents = itertools.chain(_as_tuple(found.down_revision), _as_tuple(found.dependencies))
-        needs[revision] = {script.get_revision(p).revision for p in parents}
+        needed = itertools.chain(_as_tuple(found.down_revision), _as_tuple(found.dependencies))
+        needs[revision] = {script.get_revision(p).revision for p in needed}
     # Kahn's algorithm with the ready revisions in a heap by walk rank: the earliest ready one
     # first, as a scan of every revision per step would pick it, in O(N log N) instead of O(N^2).
     waiting = {revision: len(parents) for revision, parents in needs.items()}

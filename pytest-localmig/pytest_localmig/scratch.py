@@ -41,7 +41,8 @@ class ScratchServer:
         if backend == "sqlite":
             return SQLiteScratch(folder)
         if backend == "postgresql":
-            return PostgresScratch(server_url or "", role=os.environ.get(ROLE_SWITCH, "").lower() not in ("0", "off", "no"))
+            role = os.environ.get(ROLE_SWITCH, "").lower() not in ("0", "off", "no")
+            return PostgresScratch(server_url or "", role=role)
         raise HarnessError(f"scratch databases on {backend} are not supported (use SQLite or PostgreSQL)")
 
     def url(self, name: str) -> sa.URL:

@@ -58,7 +58,9 @@ def fingerprint(connection: sa.Connection) -> dict[str, str] | None:
     dialect = connection.dialect.name
     if dialect not in ("sqlite", "postgresql"):
         return None
-    cursor = connection.connection.driver_connection.cursor()
+    driver = connection.connection.driver_connection
+    assert driver is not None  # a live connection
+    cursor = driver.cursor()
     try:
         cursor.execute(_SQLITE_FINGERPRINT if dialect == "sqlite" else _POSTGRES_FINGERPRINT)
         rows = cursor.fetchall()
@@ -84,14 +86,14 @@ class Snapshot:
         prints = fingerprint(connection)
         if prints is not None:
             prints = {key: value for key, value in prints.items() if key not in skip}
-        known = tuple(k for k in known if k is not None and k.prints is not None)
-        if prints is None or not known:
+        usable = [k for k in known if k is not None and k.prints is not None]
+        if prints is None or not usable:
             objects = reflect(connection, prints)
             return cls({k: v for k, v in objects.items() if k not in skip}, prints, len(objects))
         # Set operations and a dict copy, all in C: a step changes a few objects of hundreds, and a
         # loop in Python over every object after every step made the capture grow with N squared.
-        first = known[0]
-        changed = dict(prints.items() - first.prints.items())  # type: ignore[union-attr]
+        first = usable[0]
+        changed = dict(prints.items() - (first.prints or {}).items())
         objects = dict(first.objects)
         for key in objects.keys() - prints.keys():
             del objects[key]
@@ -99,7 +101,7 @@ class Snapshot:
             objects.pop(key, None)
         for key in prints.keys() - objects.keys() - changed.keys():  # same print, never reflected
             changed[key] = prints[key]
-        for other in known[1:]:
+        for other in usable[1:]:
             other_prints = other.prints or {}  # known snapshots all have prints (filtered above)
             for key in [key for key in changed if other_prints.get(key) == changed[key] and key in other.objects]:
                 objects[key] = other.objects[key]

@@ -284,7 +284,7 @@ class Suites:
             suite.history = _harness("MigrationHistory")(
                 settings.alembic_config(project_root_override(self.config)),
                 database_url(self.config),
-                needed=needed,  # type: ignore[arg-type]
+                needed=needed,
                 initial=_harness("initial_schema")(settings.initial_schema, root) if settings.initial_schema else None,
                 walk_in_blocks=hasattr(self.config, "workerinput"),  # an xdist worker runs some of them
             )

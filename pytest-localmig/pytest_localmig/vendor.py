@@ -27,8 +27,9 @@ VENDORED_HEAD = (
     '(pip install pytest-localmig); conftest.py uses the installed plugin when it provides this API.\n"""'
 )
 PLAIN_HEAD = (
-    f'"""How the migration tests beside this file read schemas and rows: pytest-localmig {__version__}\'s reading code,\n'
-    "copied by `localmig generate --style pytest-alembic` (no plugin: pytest-alembic runs the migrations).\n\n"
+    '"""How the migration tests beside this file read schemas and rows: the reading code of pytest-localmig\n'
+    f"{__version__}, copied by `localmig generate --style pytest-alembic` (no plugin: pytest-alembic runs the\n"
+    "migrations).\n\n"
     'Do not edit: `localmig generate --style pytest-alembic` writes it again."""'
 )
 
@@ -67,7 +68,7 @@ def runtime_source(modules: tuple[str, ...] = MODULES, head: str = VENDORED_HEAD
             if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
                 skipped.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
                 continue
-            if isinstance(node, (ast.Import, ast.ImportFrom)) and getattr(node, "level", 0):
+            if isinstance(node, (ast.Import, ast.ImportFrom)) and isinstance(node, ast.ImportFrom) and node.level:
                 raise ValueError(f"{name}.py: a relative import below the import block cannot be vendored")
             for target in _defined_names(node):
                 if target in defined:

@@ -56,7 +56,7 @@ def limited(function: Callable[..., Any], seconds: float | None, what: str,
     def run(*args: Any, **kwargs: Any) -> Any:
         thread = threading.get_ident()
         lock = threading.Lock()
-        state = {"armed": True, "fired": None}
+        state: dict[str, Any] = {"armed": True, "fired": None}
 
         def fire() -> None:
             with lock:
