@@ -84,3 +84,10 @@ def test_vendor_and_the_pytest_alembic_style_are_refused_together(tmp_path):
     assert completed.returncode == ExitCode.USAGE
     assert "--vendor and --style pytest-alembic do not go together" in completed.stderr + completed.stdout
     assert "Traceback" not in completed.stderr and not (root / "tests").exists()
+
+
+def test_check_runs_the_suite_and_counts_no_branched_revision_as_missing(suite):
+    completed = run_cli("check", str(suite.parents[1]))
+    output = " ".join((completed.stdout + completed.stderr).split())
+    assert completed.returncode == ExitCode.PROBLEMS, output  # the demo's broken downgrade, nothing else
+    assert "40 passed" in output and "check failed: 1 problem(s)" in output and "missing" not in output
