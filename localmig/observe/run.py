@@ -116,7 +116,9 @@ def _null_cause(history: MigrationHistory, revision: str, seeds: dict[str, list[
     without = {t: [r for r in rows if not any(v is None for v in r.values())] for t, rows in seeds.items()}
     if not any(with_null.values()):
         return None, None
-    retried = _run(history, revision, {t: r for t, r in without.items() if r}, readable, before)
+    # one by one: a child row that references a parent row left out (it held the NULL) is left out too,
+    # where the database enforces the foreign key (zou's department_link on PostgreSQL)
+    retried = _run(history, revision, {t: r for t, r in without.items() if r}, readable, before, one_by_one=True)
     if retried.upgrade_error:
         return None, None  # the NULLs are not what makes it fail
     candidates = sorted({f"{t}.{c}" for t, rows in with_null.items() for r in rows for c, v in r.items() if v is None})

@@ -161,6 +161,17 @@ def test_findings_name_their_cause(project):
     assert ("fc0003a0c0d0", "downgrade_not_implemented") in messages  # its downgrade is a real `pass`
 
 
+def test_child_rows_of_a_parent_row_left_out_for_its_null_are_left_out_too(project, pg_url):
+    """The upgrade fails on a NULL of the parent (customers.nickname); the run again without the NULL rows
+    must also leave out the child rows that reference them, or PostgreSQL's foreign key makes the whole
+    revision a "planning failed" and its finding is lost (zou 2b8f88aa610f, department_link -> person)."""
+    done = generate(project("null_parent"), "--db-url", pg_url)
+    text = " ".join((done.stdout + done.stderr).split())
+    assert done.returncode == 0, text
+    assert "planning failed" not in text and "ForeignKeyViolation" not in text
+    assert "upgrade_fails_with_rows 5a1f02a0c0d0: a NULL in customers.nickname makes the upgrade fail" in text
+
+
 def test_a_downgrade_that_misses_one_object_leaves_the_others_tested(project, tmp_path):
     root = project("masked_downgrade")
     generate(root)
