@@ -81,6 +81,7 @@ class App:
     initial_schema: tuple[str, ...] = ()  # module:attr of each MetaData the base revision expects created
     env: dict[str, str] = field(default_factory=dict)  # settings the app reads at import time
     ini_options: dict[str, str] = field(default_factory=dict)  # more [alembic] options for the ini
+    suite_env: dict[str, str] = field(default_factory=dict)  # for the generated suite's pytest run only
     sqlite: bool = True
     postgres: bool = True
     why: str = ""  # why the entry is what it is (also in docs/real-histories.md)
@@ -138,6 +139,9 @@ APPS: list[App] = [
         extras=("requirements",),  # the package's dependencies are in the 'requirements' extra
         script_location="ckan/migration",
         sqlite=False,
+        # ckan's own pytest11 plugin needs pytest_factoryboy, which ckan[requirements] does not install:
+        # any pytest in that venv stops at start-up, so the suite runs with pytest-localmig's plugin alone
+        suite_env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTEST_PLUGINS": "pytest_localmig.plugin"},
         why="env.py builds its engine from sqlalchemy.url (engine_from_config), so the URL localmig hands over "
             "is the one used: run as is (it ignores config.attributes['connection']). CKAN supports "
             "PostgreSQL only (the history's raw SQL is PostgreSQL). Its first revision creates the tables.",
@@ -661,7 +665,7 @@ def run_app(app: App, database: str, *, venv: Path, site: Path, checkout: Path, 
         junit.unlink(missing_ok=True)
         pytest = run("pytest", [py, "-m", "pytest", str(suite), "-q", "-p", "no:cacheprovider",
                                 f"--junitxml={junit}", *suite_flags],
-                     logs=logs, timeout=timeout, cwd=project, env=env)
+                     logs=logs, timeout=timeout, cwd=project, env={**env, **app.suite_env})
         row["pytest"] = {**pytest.brief(), **parse_junit(junit, suite, finding_revisions)}
         if pytest.rc not in (0, 1):
             row["errors"]["pytest"] = [pytest.tail(3)]
