@@ -274,13 +274,14 @@ def _upgrade_tests(builder: _PlanBuilder, change: SchemaChange) -> None:
         columns = change.after.columns
         builder.add(f"test_upgrade_makes_{t}_{ident('_'.join(columns))}_unique", "upgrade", f"{change.after.describe()} on {table}.", _unique_asserts(table, change.after))
     elif kind == "drop_unique":
-        columns = change.before.columns
-        builder.add(
-            f"test_upgrade_drops_unique_{t}_{ident('_'.join(columns))}",
-            "upgrade",
-            f"{table} ({', '.join(columns)}) is no longer unique.",
-            [AFTER, f"assert schema.find_unique({table!r}, {columns!r}) is None"],
-        )
+        columns, dropped = change.before.columns, change.before.name
+        if dropped:  # by name: a unique index on the same columns may stay (zou's project_template.name)
+            what = f"The upgrade drops the unique constraint {dropped} of {table} ({', '.join(columns)})."
+            check = f"assert {dropped!r} not in [u['name'] for u in schema.unique_constraints({table!r})]"
+        else:
+            what, check = f"{table} ({', '.join(columns)}) is no longer unique.", \
+                f"assert schema.find_unique({table!r}, {columns!r}) is None"
+        builder.add(f"test_upgrade_drops_unique_{t}_{ident('_'.join(columns))}", "upgrade", what, [AFTER, check])
     elif kind == "add_foreign_key":
         fk = change.after
         builder.add(

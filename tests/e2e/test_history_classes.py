@@ -172,6 +172,17 @@ def test_child_rows_of_a_parent_row_left_out_for_its_null_are_left_out_too(proje
     assert "upgrade_fails_with_rows 5a1f02a0c0d0: a NULL in customers.nickname makes the upgrade fail" in text
 
 
+def test_a_dropped_unique_constraint_is_tested_by_name_when_a_unique_index_stays(project):
+    """zou's c3e9a7d1f5b2 drops project_template_name_key while ix_project_template_name (unique) stays: the
+    column is still unique, so "no longer unique" was a test that failed on a sound migration."""
+    root = project("unique_index_stays")
+    done = generate(root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "left out" not in done.stderr and "localmig bug" not in done.stderr
+    text = next(suite_of(root).glob("test_c0ffee02a0d0_*.py")).read_text()
+    assert "assert 'uq_tags_name' not in [u['name'] for u in schema.unique_constraints('tags')]" in text
+
+
 def test_a_downgrade_that_misses_one_object_leaves_the_others_tested(project, tmp_path):
     root = project("masked_downgrade")
     generate(root)
