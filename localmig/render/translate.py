@@ -97,6 +97,10 @@ def translate(body: str) -> Translation:
             replace(statement, f"alembic_runner.{DATABASES[method]}({ast.get_source_segment(body, call.args[0])})")
     if states and databases:
         raise Untranslatable("it compares schema states and works on a database in one test")
+    named = {ast.get_source_segment(body, found[1].args[0]) for node in ast.walk(tree)
+             if (found := _call(node, "migrations")) and found[1].args}
+    if len(named) > 1:  # one database moves through the history: states of one revision only
+        raise Untranslatable(f"it takes states of several revisions ({', '.join(sorted(n or '' for n in named))})")
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id == "migrations" and not _inside_edit(node, edits):
             raise Untranslatable(f"line {node.lineno} uses the migrations fixture in a way pytest-alembic cannot express")

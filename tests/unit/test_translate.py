@@ -70,6 +70,7 @@ def test_an_action_that_must_raise_keeps_its_block():
     ("database = migrations.database_before(REVISION)\ndatabase.dispose()\n", "calls dispose"),
     ("schema = migrations.schema_after(REVISION)\ndatabase = migrations.database_before(REVISION)\n", "in one test"),
     ("a = migrations.schema_after(REVISION)\nb = migrations.schema_after(REVISION)\n", "twice"),
+    ("a = migrations.schema_after(REVISION)\nb = migrations.schema_before(OTHER)\n", "several revisions"),
 ])
 def test_what_pytest_alembic_cannot_express_is_refused_with_the_reason(body, why):
     with pytest.raises(Untranslatable, match=why):
