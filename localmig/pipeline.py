@@ -343,7 +343,8 @@ class Session:
             style=self.style, linear=linear(item.revision, self.revisions),
         )
         if rendered.left_out:
-            self.events(not_in_style_notice(item.revision.id, rendered.left_out))
+            if item.rendered is None:  # said once, not again for each repair round of the model's tests
+                self.events(not_in_style_notice(item.revision.id, rendered.left_out))
             kept = [t for t in item.plan.tests if t.name not in rendered.left_out]
             item = item.model_copy(update={"plan": item.plan.model_copy(update={"tests": kept})})
         return item.model_copy(update={"rendered": rendered, "module": self._text(rendered, item.revision.id)})
