@@ -340,7 +340,7 @@ class Session:
             model=engine.profile.model if engine else None,
             prompts_version=engine.prompts.version if engine else None,
             options_sha256=engine.settings_sha256 if engine else None,
-            style=self.style, linear=linear(item.revision, self.revisions),
+            style=self.style, linear=self.style == "localmig" or linear(item.revision, self.revisions),
         )
         if rendered.left_out:
             if item.rendered is None:  # said once, not again for each repair round of the model's tests

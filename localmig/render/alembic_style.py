@@ -109,12 +109,20 @@ def alembic_config(alembic_engine):
 '''
 
 
-def alembic_conftest(layout: SuiteLayout, suite: str = "tests/migrations") -> str:
+def refusal(layout: SuiteLayout) -> str | None:
+    """Why this project cannot have a pytest-alembic suite; None when it can."""
     if layout.kind not in ("ini", "pyproject") or layout.builtin_env:
-        raise Untranslatable("the pytest-alembic style runs the project's own env.py (an alembic.ini or pyproject.toml "
-                             "project without the built-in env)")
+        return ("the pytest-alembic style runs the project's own env.py (an alembic.ini or pyproject.toml project "
+                "without the built-in env)")
     if layout.initial_schema:
-        raise Untranslatable("the pytest-alembic style cannot start the history from --initial-schema")
+        return "the pytest-alembic style cannot start the history from --initial-schema"
+    return None
+
+
+def alembic_conftest(layout: SuiteLayout, suite: str = "tests/migrations") -> str:
+    why = refusal(layout)
+    if why:
+        raise Untranslatable(why)
     body = CONFTEST_TEMPLATE.format(
         suite=suite, measured_on=layout.measured_on, schema_module=SCHEMA_MODULE, project_root=layout.project_root,
         config_file=layout.config_file or ("pyproject.toml" if layout.kind == "pyproject" else "alembic.ini"),

@@ -134,7 +134,7 @@ def render_plan(
     header = FileHeader(revision=revision.id, source_sha256=revision.source_sha256, model=model,
                         prompts_version=prompts_version, options_sha256=options_sha256)
     return RenderedModule(revision=revision, intro=intro, notes=notes, imports=imports, tests=tests, header=header,
-                          left_out=dict(left_out) if style == STYLE else {})
+                          left_out=dict(left_out))
 
 
 def _alembic_tests(plan: TestPlan, linear: bool) -> tuple[list[RenderedTest], set[str], list[tuple[str, str]]]:

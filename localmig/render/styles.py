@@ -9,10 +9,9 @@ from pathlib import Path
 from ..errors import ConfigError
 from ..project import RevisionInfo
 from .alembic_style import STYLE as ALEMBIC_STYLE
-from .alembic_style import alembic_suite_files
+from .alembic_style import alembic_suite_files, refusal
 from .headers import CONFTEST, read_header
 from .suite import SuiteLayout, suite_files
-from .translate import Untranslatable
 
 STYLES = ("localmig", ALEMBIC_STYLE)
 
@@ -40,11 +39,10 @@ def checked_style(style: str | None, layout: SuiteLayout, *, vendor: bool) -> st
     if importlib.util.find_spec("pytest_alembic") is None:
         raise ConfigError("--style pytest-alembic needs pytest-alembic where localmig runs (it verifies the tests)",
                           hint="pip install pytest-alembic")
-    try:
-        alembic_suite_files(layout)
-    except Untranslatable as why:
+    why = refusal(layout)
+    if why:
         raise ConfigError(f"--style pytest-alembic: {why}", hint="generate this project's suite in localmig's "
-                          "style (leave out --style)") from None
+                          "style (leave out --style)")
     return style
 
 

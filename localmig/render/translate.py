@@ -29,7 +29,11 @@ class Untranslatable(Exception):
 class Translation:
     body: str
     helpers: set[str] = field(default_factory=set)  # localmig_schema functions the body calls
-    uses_engine: bool = False
+
+    @property
+    def uses_engine(self) -> bool:
+        """Every localmig_schema function reads ``alembic_engine``."""
+        return bool(self.helpers)
 
 
 def _call(node: ast.AST | None, owner: str | None = None) -> tuple[str, ast.Call] | None:
@@ -104,6 +108,7 @@ def translate(body: str) -> Translation:
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id == "migrations" and not _inside_edit(node, edits):
             raise Untranslatable(f"line {node.lineno} uses the migrations fixture in a way pytest-alembic cannot express")
+    statements = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
     for node in ast.walk(tree):
         if isinstance(node, ast.Expr) and _is_database_call(node.value, databases):
             method, call = _call(node.value)  # type: ignore[misc]
@@ -118,7 +123,7 @@ def translate(body: str) -> Translation:
                 _reader(body, call, method, replace, result)
             else:
                 raise Untranslatable(f"line {node.lineno} calls {method} on a database")
-        elif _is_database_call(node, databases) and not _is_statement_call(tree, node):
+        elif _is_database_call(node, databases) and id(node) not in statements:
             method, call = _call(node)  # type: ignore[misc]
             if method not in READERS:
                 raise Untranslatable(f"line {call.lineno} calls {method} on a database")
@@ -130,7 +135,6 @@ def translate(body: str) -> Translation:
         revision = ast.get_source_segment(body, _first_argument(tree, "migrations")) or "REVISION"
         setup = [line.format(**states) for line in _moves(list(states), revision)]
         result.helpers.add("schema_of")
-        result.uses_engine = True
     else:
         setup = []
     text = _apply(lines, edits)
@@ -144,10 +148,6 @@ def _is_database_call(node: ast.AST, databases: set[str]) -> bool:
         isinstance(found[1].func.value, ast.Name) and found[1].func.value.id in databases
 
 
-def _is_statement_call(tree: ast.AST, node: ast.AST) -> bool:
-    return any(isinstance(parent, ast.Expr) and parent.value is node for parent in ast.walk(tree))
-
-
 def _reader(body: str, call: ast.Call, method: str, replace: Callable[[ast.AST, str], None], result: Translation) -> None:
     """``database.rows(...)`` / ``execute`` / ``schema()`` as localmig_schema's function on ``alembic_engine``."""
     arguments = [ast.get_source_segment(body, a) or "" for a in call.args]
@@ -157,7 +157,6 @@ def _reader(body: str, call: ast.Call, method: str, replace: Callable[[ast.AST, 
     helper = READERS[method]
     replace(call, f"{helper}({', '.join(['alembic_engine', *arguments])})")
     result.helpers.add(helper)
-    result.uses_engine = True
 
 
 def _first_argument(tree: ast.AST, owner: str) -> ast.expr:

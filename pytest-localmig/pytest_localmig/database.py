@@ -7,10 +7,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .plain import execute, schema_of
 from .reflection import qualified, user_schemas
 from .rows import read_rows, row_table
 from .runner import MigrationRunner
-from .snapshot import Snapshot, fingerprint
+from .snapshot import fingerprint
 from .urls import reusing_engine
 from .views import SchemaView
 
@@ -41,8 +42,7 @@ class Database:
         self.runner.downgrade(self.url, revision, engine=self.engine)
 
     def schema(self) -> SchemaView:
-        with self.engine.connect() as connection:
-            return Snapshot.take(connection, skip=[self.runner.version_key]).view()
+        return schema_of(self.engine, self.runner.version_table)
 
     def tables(self) -> set[str]:
         """The names of the tables now in the database (cheaper than :meth:`schema`)."""
@@ -82,9 +82,7 @@ class Database:
     def execute(self, statement: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run one SQL statement in its own transaction; return its rows, if any, as dicts."""
         self._schema_may_change()
-        with self.engine.begin() as connection:
-            result = connection.execute(sa.text(statement), parameters or {})
-            return [dict(row) for row in result.mappings()] if result.returns_rows else []
+        return execute(self.engine, statement, parameters)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -17,7 +17,8 @@ from .version import API_VERSION, __version__
 
 # Each after everything it imports.
 MODULES = ("version", "errors", "initial", "urls", "targets", "guard", "reflection", "views", "rows", "snapshot",
-           "watchdog", "runner", "roles", "scratch", "database", "models", "history", "settings", "suites", "plugin")
+           "plain", "watchdog", "runner", "roles", "scratch", "database", "models", "history", "settings", "suites",
+           "plugin")
 # What suites written for pytest-alembic read schemas and rows with (``--style pytest-alembic``).
 PLAIN_MODULES = ("reflection", "views", "rows", "snapshot", "plain")
 VENDORED_HEAD = (
