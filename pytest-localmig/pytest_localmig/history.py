@@ -31,9 +31,10 @@ class MigrationHistory:
     every revision up to ``r`` in that order, ``before(r)`` the state just before ``r``. A
     revision whose upgrade fails is skipped with everything that needs it; other branches go on.
 
-    The history is applied in runs of :attr:`CHECKPOINT_EVERY` revisions (one env.py run each,
-    reading the schema between steps) and a template database is kept after each run; any
-    other state is made on demand from the nearest template.
+    The history is applied in runs of at most :attr:`CHECKPOINT_EVERY` revisions (one env.py run
+    each, reading the schema between steps) and a template database is kept after each run; a run
+    also ends at each state ``keep_before``/``keep_after`` name. Any other state is made on demand
+    from the nearest template.
 
     Downgrades run newest first in one env.py run: for each revision its downgrade, then (with
     ``round_trips``) an upgrade again and the downgrade once more, reading the schema between
@@ -55,6 +56,8 @@ class MigrationHistory:
         on_upgraded: Callable[[str], None] | None = None,
         initial: Callable[[sa.Connection], None] | None = None,
         walk_in_blocks: bool = False,
+        keep_before: Iterable[str] = (),
+        keep_after: Iterable[str] = (),
     ) -> None:
         self.runner = MigrationRunner(config)
         self.folder = folder or scratch_folder()
@@ -78,6 +81,9 @@ class MigrationHistory:
         # under pytest-xdist a worker runs some of the tests: it walks only the blocks (of
         # CHECKPOINT_EVERY revisions, from the template at the block's end) its tests ask for
         self.walk_in_blocks = walk_in_blocks
+        # revisions whose state just before / right after gets a template of its own as the history is built:
+        # the databases of data tests are copies of it, instead of copies made by replaying from the nearest one
+        self.keep_before, self.keep_after = set(keep_before), set(keep_after)
         self.reread = 0  # objects reflected by the snapshots taken (the others were carried over)
         self.copies = 0  # databases copied from a template
         self.blocks_walked = 0  # walks of a block (counted: tests check a worker walks only its own)
@@ -97,14 +103,18 @@ class MigrationHistory:
         index = len(self.order) - 1 if until is None else self._rank[until]
         while self._position <= index:
             chunk: list[str] = []
-            while self._position < len(self.order) and len(chunk) < self.CHECKPOINT_EVERY:
+            while self._position < len(self.order):
                 revision = self.order[self._position]
+                if chunk and revision in self.keep_before:
+                    break  # the chunk ends just before it: its last state is kept
                 self._position += 1
                 blocked = sorted(self.runner.parents(revision) & set(self.upgrade_errors))
                 if blocked:
                     self.upgrade_errors[revision] = f"needs {blocked[0]}, which could not be applied"
                 else:
                     chunk.append(revision)
+                if self._position % self.CHECKPOINT_EVERY == 0 or revision in self.keep_after:
+                    break
             if chunk:
                 self._apply(chunk)
 

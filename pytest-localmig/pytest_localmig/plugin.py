@@ -49,6 +49,10 @@ class _LegacyConftests:
 @pytest.hookimpl(tryfirst=True)  # before any conftest's pytest_configure (a vendored one asks for it)
 def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(Suites(config), PLUGIN_NAME)
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        from . import scheduling  # the xdist controller: one contiguous run of each suite per worker
+
+        config.pluginmanager.register(scheduling, "localmig-scheduling")
 
 
 @pytest.fixture

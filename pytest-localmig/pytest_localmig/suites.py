@@ -9,7 +9,7 @@ session without a suite, every hook returns at once.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -100,6 +100,22 @@ def revision_of(item: pytest.Item) -> str | None:
     return getattr(getattr(item, "module", None), "REVISION", None)
 
 
+def data_states(items: Iterable[pytest.Item]) -> tuple[set[str], set[str]]:
+    """The revisions whose state before / after the tests ``items`` ask a database in: those whose
+    function names ``database_before`` / ``database_after`` (a hint: the history keeps a template there)."""
+    before: set[str] = set()
+    after: set[str] = set()
+    for item in items:
+        revision = revision_of(item)
+        names = getattr(getattr(getattr(item, "obj", None), "__code__", None), "co_names", ())
+        if revision is not None:
+            if "database_before" in names:
+                before.add(revision)
+            if "database_after" in names:
+                after.add(revision)
+    return before, after
+
+
 def shard_of(config: pytest.Config) -> tuple[int, int] | None:
     """``--migration-shard I/N`` as (I, N), None when not given; a usage error when malformed."""
     given = config.getoption(SHARD_OPTION, None)
@@ -111,24 +127,24 @@ def shard_of(config: pytest.Config) -> tuple[int, int] | None:
     return int(index), int(count)
 
 
+def contiguous_runs(keys: Sequence[object], count: int) -> list[int]:
+    """The run (1..``count``) of each of ``keys``: the sequence cut into ``count`` contiguous runs, never
+    between two equal neighbours, each run ending where the running count first reaches its share.
+    Deterministic: every shard (and every xdist worker) cuts the same places."""
+    runs: list[int] = []
+    for position, key in enumerate(keys):
+        if position and key == keys[position - 1]:
+            runs.append(runs[-1])
+        else:  # the run of a group is where its first member falls
+            runs.append(min(count, position * count // max(1, len(keys)) + 1))
+    return runs
+
+
 def shard_items(items: list[pytest.Item], index: int, count: int) -> list[pytest.Item]:
     """The items of shard ``index`` of ``count``: ``items`` (in history order) cut into ``count``
-    contiguous runs of whole revisions, each run ending where the running test count first reaches
-    its share. Deterministic: every shard (and every xdist worker) cuts the same places."""
-    groups: list[list[pytest.Item]] = []
-    for item in items:
-        if groups and revision_of(groups[-1][0]) == revision_of(item):
-            groups[-1].append(item)
-        else:
-            groups.append([item])
-    kept: list[pytest.Item] = []
-    seen = 0
-    for group in groups:
-        shard = min(count, seen * count // max(1, len(items)) + 1)  # the shard of the group's first test
-        seen += len(group)
-        if shard == index:
-            kept += group
-    return kept
+    contiguous runs of whole revisions with about the same number of tests each."""
+    runs = contiguous_runs([revision_of(item) for item in items], count)
+    return [item for item, run in zip(items, runs) if run == index]
 
 
 class Suite:
@@ -279,6 +295,7 @@ class Suites:
             # the revisions of the suite's selected tests (after -k, --lf...): the only downgrades to walk
             needed = {revision_of(item) for item in node.session.items if suite.owns(item.path)}
             needed.discard(None)
+            before, after = data_states(item for item in node.session.items if suite.owns(item.path))
             settings = suite.settings
             root = settings.root(project_root_override(self.config))
             suite.history = _harness("MigrationHistory")(
@@ -287,5 +304,7 @@ class Suites:
                 needed=needed,
                 initial=_harness("initial_schema")(settings.initial_schema, root) if settings.initial_schema else None,
                 walk_in_blocks=hasattr(self.config, "workerinput"),  # an xdist worker runs some of them
+                keep_before=before,
+                keep_after=after,
             )
         return suite.history

@@ -431,6 +431,34 @@ def test_history_beyond_a_checkpoint_matches_replayed_databases(tmp_path):
         history.close()
 
 
+
+def test_kept_states_are_copied_without_replaying_and_hold_the_same_schema(tmp_path):
+    """keep_before/keep_after (the states data tests ask a database in): the build ends a run there, so
+    such a database is a plain copy (no env.py run), in the same state as one replayed from a checkpoint."""
+    root = copy_example("demo", tmp_path)
+    plain = MigrationHistory(load(root).config(), folder=str(tmp_path / "plain"))
+    order = plain.order
+    inner = [order[3], order[5]]  # neither next to a checkpoint of CHECKPOINT_EVERY
+    kept = MigrationHistory(load(root).config(), folder=str(tmp_path / "kept"), keep_before=[inner[0]],
+                            keep_after=[inner[1]])
+    try:
+        for history in (plain, kept):
+            history.build()
+        runs = {id(history): history.runner.env_runs for history in (plain, kept)}
+        made = {}
+        for history in (plain, kept):
+            databases = [history.database_before(inner[0]), history.database_after(inner[1])]
+            made[id(history)] = [database.schema().objects for database in databases]
+            for database in databases:
+                database.dispose()
+        assert kept.runner.env_runs == runs[id(kept)]  # copies of kept templates: nothing replayed
+        assert plain.runner.env_runs == runs[id(plain)] + 2  # each replayed from the nearest checkpoint
+        assert made[id(kept)] == made[id(plain)]
+        assert made[id(kept)][0] == kept.schema_before(inner[0]).objects
+    finally:
+        plain.close()
+        kept.close()
+
 def test_topological_order_puts_needs_first(tmp_path):
     from alembic.script import ScriptDirectory
 

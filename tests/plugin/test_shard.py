@@ -83,3 +83,55 @@ def test_a_worker_walks_only_the_blocks_its_tests_ask_for(generated_demo, tmp_pa
     finally:
         full.close()
         blocks.close()
+
+
+def _by_worker(result: pytest.RunResult) -> dict[str, list[tuple[str, str]]]:
+    """xdist's ``-v`` lines (``[gw0] [ 5%] PASSED path::test``): per worker, (test, outcome) in the order it ran them."""
+    ran: dict[str, list[tuple[str, str]]] = {}
+    for line in result.outlines:
+        parts = line.split()
+        if not parts or not parts[0].startswith("[gw"):
+            continue
+        for position, part in enumerate(parts[:-1]):
+            if part in ("PASSED", "FAILED", "ERROR") and "::" in parts[position + 1]:
+                ran.setdefault(parts[0].strip("[]"), []).append((parts[position + 1], part))
+                break
+    return ran
+
+
+def test_xdist_workers_start_on_contiguous_runs_of_the_history(pytester, generated_demo):
+    """Under -n 2 a session holding a suite is scheduled by work stealing: each worker first gets one
+    contiguous run of the collection (the suite in history order), so one starts at the first revision and
+    the other half-way; every test runs once, with the outcome it has without xdist."""
+    into(pytester, generated_demo)
+    add_user_tests(pytester)
+    alone = outcomes(run(pytester, "tests", "-v"))
+    history = [test for test in alone if test.startswith("tests/migrations/")]
+    result = run(pytester, "tests", "-v", "-n", "2", plugins=("pytest_localmig.plugin", "xdist.plugin"))
+    assert "scheduling tests via HistoryScheduling" in result.stdout.str()
+    ran = _by_worker(result)
+    assert sorted(ran) == ["gw0", "gw1"]
+    assert dict(pair for tests in ran.values() for pair in tests) == alone  # each once, as without xdist
+    assert sum(len(tests) for tests in ran.values()) == len(alone)
+    starts = sorted(history.index(next(test for test, _ in tests if test in history)) for tests in ran.values())
+    assert starts[0] == 0 and len(history) // 3 <= starts[1] <= 2 * len(history) // 3, starts
+
+
+def test_xdist_without_a_suite_is_left_to_xdist(pytester):
+    """A session with no generated suite is scheduled as --dist load schedules it."""
+    add_user_tests(pytester)
+    result = run(pytester, "tests", "-v", "-n", "2", plugins=("pytest_localmig.plugin", "xdist.plugin"))
+    assert sum(len(tests) for tests in _by_worker(result).values()) == 5
+    result.assert_outcomes(passed=4, failed=1)
+
+
+def test_a_suite_is_recognised_by_its_conftest_without_importing_it(tmp_path):
+    from pytest_localmig.scheduling import holds_suite
+
+    (tmp_path / "suite" / "deeper").mkdir(parents=True)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "suite" / "conftest.py").write_text("import sys\nsys.exit('never imported')\nLOCALMIG_SUITE = {}\n")
+    (tmp_path / "other" / "conftest.py").write_text("# LOCALMIG_SUITE = {}\nNOT_LOCALMIG_SUITE = 'LOCALMIG_SUITE'\n")
+    assert holds_suite(["suite/deeper/test_x.py::test_a"], tmp_path)
+    assert holds_suite(["../suite/test_y.py::test_b"], tmp_path / "other")  # node ids may leave the root
+    assert not holds_suite(["other/test_z.py::test_c", "test_top.py::test_d"], tmp_path)
