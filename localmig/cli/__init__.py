@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
 from .. import __version__
-from . import tui as tui_module
-from .batch import batch, check
 from .common import GuardedGroup
-from .generate import generate
-from .models import log, models, show_prompt
-from .mutate import mutate
-from .scan import scan
-from .tui import tui
+
+# command -> its module in this package and the click command's name there: imported when the command
+# runs (or the help lists it), so `localmig scan` does not load the review app, the model client or sqlglot
+COMMANDS = {"scan": ("scan", "scan"), "generate": ("generate", "generate"), "models": ("models", "models"),
+            "show-prompt": ("models", "show_prompt"), "log": ("models", "log"), "tui": ("tui", "tui"),
+            "batch": ("batch", "batch"), "check": ("batch", "check"), "mutate": ("mutate", "mutate")}
 
 
-@click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+class LazyGroup(GuardedGroup):
+    """The group of :data:`COMMANDS`, each imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, name = COMMANDS[cmd_name]
+        command: click.Command = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
              invoke_without_command=True)
 @click.version_option(__version__, prog_name="localmig")
 @click.pass_context
@@ -32,21 +47,12 @@ def cli(ctx: click.Context) -> None:
     localmig); 130 interrupted (Ctrl-C or SIGTERM).
     """
     if ctx.invoked_subcommand is None:
+        from . import tui as tui_module
+
         if not tui_module.interactive():  # a script or a pipe: the help, as before
             click.echo(ctx.get_help())
             return
-        ctx.invoke(tui)
-
-
-cli.add_command(scan)
-cli.add_command(generate)
-cli.add_command(models)
-cli.add_command(show_prompt)
-cli.add_command(log)
-cli.add_command(tui)
-cli.add_command(batch)
-cli.add_command(check)
-cli.add_command(mutate)
+        ctx.invoke(tui_module.tui)
 
 
 def main() -> None:

@@ -16,8 +16,6 @@ import ast
 import re
 from typing import Any
 
-from .sqltext import redact_sql_text
-
 SCHEMA_CALLS = {
     "Column", "create_table", "add_column", "drop_column", "alter_column", "create_index", "drop_index",
     "create_foreign_key", "create_unique_constraint", "create_check_constraint", "create_primary_key",
@@ -42,6 +40,8 @@ _EXPRESSION_MARK = re.compile(r"__localmig_expr_(\d+)__")
 def redact_sql(sql: str, counter: list[int], dialect: str | None = None) -> str:
     """SQL with its literals replaced by ``:str_N`` / ``:num_N`` and its comments dropped, read by
     the tokenizer of ``dialect`` (a SQLAlchemy dialect name; the generic one when None)."""
+    from .sqltext import redact_sql_text  # sqlglot loads in ~0.2 s: only when SQL text is redacted
+
     return redact_sql_text(sql, counter, dialect)
 
 
