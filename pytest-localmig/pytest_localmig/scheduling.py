@@ -4,10 +4,10 @@ Under pytest-xdist's default ``--dist load`` every worker gets tests of every re
 worker builds the whole history and walks most of its downgrades. When the collection holds a
 generated suite, :class:`HistoryScheduling` (what ``--dist load``, the default of ``-n``, becomes)
 hands the tests out as xdist's ``--dist worksteal`` does: each worker first gets one contiguous
-run of the collection (the suites' tests are in history order), and a worker that runs out takes
-the last half of the pending tests of the busiest one. So a worker builds the history only up to
-the end of what it runs and walks only its own blocks of downgrades, and the later, costlier
-revisions (a larger schema makes every step slower) still end up shared. A collection without a
+run of the collection (the suites' tests are in history order; the first workers get longer runs,
+see :func:`front_loaded_shares`), and a worker that runs out takes the last half of the pending
+tests of the busiest one. So a worker builds the history only up to the end of what it runs and
+walks only its own blocks of downgrades, and whatever the estimate missed still ends up shared. A collection without a
 generated suite is scheduled exactly as ``--dist load`` would; any other ``--dist`` is xdist's.
 
 The controller imports no conftest: a test module belongs to a suite when the nearest
@@ -17,6 +17,7 @@ The controller imports no conftest: a test module belongs to a suite when the ne
 from __future__ import annotations
 
 import ast
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -65,8 +66,40 @@ def holds_suite(collection: list[str], root: Path) -> bool:
     return any(folders.of(module) is not None for module in modules)
 
 
+GROWTH = 5  # the cost of a test at the end of the history over one at its start, as scheduling assumes
+
+
+def front_loaded_shares(count: int, workers: int) -> list[int]:
+    """How many of ``count`` tests (in history order) each worker gets first: equal shares of a cost per
+    test growing linearly from 1 at the first to :data:`GROWTH` at the last (a later revision's steps work
+    on a larger schema, and a later worker first builds the history up to its run). The first workers get
+    more, so a later one runs out first and takes work from before its run, whose states it has, instead
+    of the reverse. (At 1,000 synthetic revisions, equal halves cost 80 and 135 CPU seconds.)"""
+    slope = (GROWTH - 1) / 2  # the cost of the first x of the history is x + slope * x**2
+    total = 1 + slope
+    ends = [round(count * (math.sqrt(1 + 4 * slope * total * share / workers) - 1) / (2 * slope))
+            for share in range(1, workers + 1)]
+    return [end - start for start, end in zip([0, *ends], ends)]
+
+
+class HistoryStealing(WorkStealingScheduling):
+    """xdist's work stealing, with the first runs handed out by :func:`front_loaded_shares`."""
+
+    collection: list[str] | None
+
+    def schedule(self) -> None:
+        if self.collection is None and self.node2collection:
+            collection = next(iter(self.node2collection.values()))
+            if collection and self._check_nodes_have_same_collection():
+                self.collection = collection
+                self.pending[:] = range(len(collection))
+                for node, share in zip(self.nodes, front_loaded_shares(len(collection), len(self.nodes))):
+                    self._send_tests(node, share)
+        super().schedule()  # the rest is xdist's: steal when a worker runs out
+
+
 class HistoryScheduling:
-    """xdist's load scheduling until the collection is known; its work stealing if that holds a suite."""
+    """xdist's load scheduling until the collection is known; work stealing if that holds a suite."""
 
     def __init__(self, config: pytest.Config, log: Any) -> None:
         self.config = config
@@ -81,7 +114,7 @@ class HistoryScheduling:
         if isinstance(loading, LoadScheduling) and loading.collection is None and loading.node2collection:
             collection = next(iter(loading.node2collection.values()))
             if holds_suite(collection, self.config.rootpath):
-                stealing = WorkStealingScheduling(self.config, self.log)
+                stealing = HistoryStealing(self.config, self.log)
                 stealing.node2pending = loading.node2pending  # the workers added so far and their collections
                 stealing.node2collection = loading.node2collection
                 self.scheduler = stealing
