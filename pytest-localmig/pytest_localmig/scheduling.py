@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 from xdist.scheduler import LoadScheduling, WorkStealingScheduling
+from xdist.scheduler.worksteal import MIN_PENDING
 
 from .settings import SETTINGS_NAME
 
@@ -82,10 +83,46 @@ def front_loaded_shares(count: int, workers: int) -> list[int]:
     return [end - start for start, end in zip([0, *ends], ends)]
 
 
+STEAL_REACH = 10  # a worker takes n tests only if they lie at most n * STEAL_REACH tests past its last one
+
+
 class HistoryStealing(WorkStealingScheduling):
-    """xdist's work stealing, with the first runs handed out by :func:`front_loaded_shares`."""
+    """xdist's work stealing, with the first runs handed out by :func:`front_loaded_shares`, and no steal of
+    a few tests far ahead of the idle worker: to run them it would first build the history up to them (at
+    1,000 revisions the first worker took the last 2 tests and built the 330 revisions before them)."""
 
     collection: list[str] | None
+
+    def __init__(self, config: pytest.Config, log: Any) -> None:
+        super().__init__(config, log)
+        self.last_sent: dict[Any, int] = {}  # worker -> the furthest test (index in the collection) it was given
+
+    def _send_tests(self, node: Any, num: int) -> None:
+        if self.pending[:num]:
+            self.last_sent[node] = max(self.last_sent.get(node, -1), *self.pending[:num])
+        super()._send_tests(node, num)
+
+    def check_schedule(self) -> None:
+        if not self.pending and self.steal_requested_from_node is None and self._far_steal():
+            for node, pending in self.node2pending.items():
+                if len(pending) < MIN_PENDING and not node.shutting_down:
+                    node.shutdown()  # it runs what it has and stops; the busy one finishes the rest
+            return
+        super().check_schedule()
+
+    def _far_steal(self) -> bool:
+        """Whether the steal xdist would now make (the last half of the longest queue, to an idle worker)
+        takes few tests far past what the idle worker has run."""
+        working = {node: pending for node, pending in self.node2pending.items() if not node.shutting_down}
+        idle = [node for node, pending in working.items() if len(pending) < MIN_PENDING]
+        if not idle or not working:
+            return False
+        victim = max(working.values(), key=len)
+        count = min(len(victim) // 2, max(0, len(victim) - MIN_PENDING))
+        if not count:
+            return False
+        reach = victim[-count] - max(self.last_sent.get(node, -1) for node in idle)
+        return reach > count * STEAL_REACH
 
     def schedule(self) -> None:
         if self.collection is None and self.node2collection:
