@@ -50,7 +50,7 @@ class _LegacyConftests:
 def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(Suites(config), PLUGIN_NAME)
     if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
-        from . import scheduling  # the xdist controller: one contiguous run of each suite per worker
+        from . import scheduling  # the xdist controller: how the tests of a generated suite are handed out
 
         config.pluginmanager.register(scheduling, "localmig-scheduling")
 
