@@ -11,7 +11,7 @@ from .plain import execute, schema_of
 from .reflection import qualified, user_schemas
 from .rows import read_rows, row_table
 from .runner import MigrationRunner
-from .snapshot import fingerprint
+from .snapshot import table_fingerprint
 from .urls import reusing_engine
 from .views import SchemaView
 
@@ -25,11 +25,9 @@ class Database:
         self.name = name
         self.engine = reusing_engine(url)
         self._tables: dict[str, sa.Table] = {}  # reflected for rows; forgotten when the schema may change
-        self._prints: dict[str, str] | None = None  # the fingerprint they were reflected at
 
     def _schema_may_change(self) -> None:
         self._tables.clear()
-        self._prints = None
 
     def upgrade(self, revision: str) -> None:
         """Run the upgrade of ``revision`` on this database."""
@@ -56,9 +54,7 @@ class Database:
         or taken from another database of the session where the table had the same definition."""
         if table in self._tables:
             return self._tables[table]
-        if self._prints is None:
-            self._prints = fingerprint(connection) or {}
-        definition = self._prints.get(f"table:{table}")
+        definition = table_fingerprint(connection, table)
         shared = self.runner.row_tables.get((table, definition)) if definition else None
         if shared is None:
             shared = row_table(connection, table)

@@ -24,7 +24,7 @@ _SQLITE_FINGERPRINT = (
 # One row per object with a text that changes whenever the object's definition changes. The
 # Inspector has no call for "what changed"; this catalog query exists only so that a snapshot
 # after each revision reflects the few objects that changed instead of the whole schema.
-_POSTGRES_FINGERPRINT = """
+_POSTGRES_RELATIONS = """
 SELECT CASE WHEN c.relkind IN ('v', 'm') THEN 'view:' WHEN c.relkind = 'S' THEN 'sequence:'
             ELSE 'table:' END
        || CASE WHEN n.nspname = current_schema() THEN '' ELSE n.nspname || '.' END || c.relname,
@@ -41,7 +41,8 @@ SELECT CASE WHEN c.relkind IN ('v', 'm') THEN 'view:' WHEN c.relkind = 'S' THEN 
          CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END))
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND n.nspname <> 'information_schema'
-  AND left(n.nspname, 3) <> 'pg_'
+  AND left(n.nspname, 3) <> 'pg_'"""
+_POSTGRES_FINGERPRINT = _POSTGRES_RELATIONS + """
 UNION ALL
 SELECT 'enum:' || CASE WHEN n.nspname = current_schema() THEN '' ELSE n.nspname || '.' END
        || t.typname, string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder)
@@ -67,6 +68,36 @@ def fingerprint(connection: sa.Connection) -> dict[str, str] | None:
     finally:
         cursor.close()
     return dict(rows)
+
+
+_SQLITE_TABLE_PRINT = "SELECT group_concat(sql, ';') FROM sqlite_master WHERE sql IS NOT NULL AND type <> 'view' " \
+    "AND tbl_name = ?"
+_POSTGRES_TABLE_PRINT = (_POSTGRES_RELATIONS + " AND c.relname = %(table)s"
+                         " AND n.nspname = coalesce(%(schema)s, current_schema())")
+
+
+def table_fingerprint(connection: sa.Connection, table: str) -> str | None:
+    """A text that changes when ``[schema.]table`` changes, read for that table only (the whole-schema
+    :func:`fingerprint` reads every table: on PostgreSQL 19 ms at 200 revisions); None if the dialect has
+    none or there is no such table. Comparable only with other results of this function."""
+    dialect = connection.dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        return None
+    schema, _, name = table.rpartition(".")
+    driver = connection.connection.driver_connection
+    assert driver is not None  # a live connection
+    cursor = driver.cursor()
+    try:
+        if dialect == "sqlite":
+            if schema:  # an attached database: not fingerprinted
+                return None
+            cursor.execute(_SQLITE_TABLE_PRINT, (name,))
+        else:
+            cursor.execute(_POSTGRES_TABLE_PRINT, {"table": name, "schema": schema or None})
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    return None if row is None else row[-1]
 
 
 class Snapshot:

@@ -342,8 +342,11 @@ def test_history_databases_are_fresh_copies_at_the_right_state(failing_history):
         after.dispose()
 
 
-def test_row_reflections_are_shared_only_while_the_table_is_unchanged(tmp_path):
-    history = MigrationHistory(load(copy_example("failing_downgrade", tmp_path)).config())
+@pytest.mark.parametrize("server", ["sqlite", "postgresql"])
+def test_row_reflections_are_shared_only_while_the_table_is_unchanged(tmp_path, request, server):
+    """A table reflected for rows is shared between databases while its per-table fingerprint is the same."""
+    server_url = request.getfixturevalue("pg_url") if server == "postgresql" else None
+    history = MigrationHistory(load(copy_example("failing_downgrade", tmp_path)).config(), server_url)
     first, second = history.database_before("fa1102d9e1f3"), history.database_before("fa1102d9e1f3")
     try:
         first.rows("invoices")
