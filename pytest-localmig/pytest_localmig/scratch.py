@@ -123,6 +123,7 @@ class PostgresScratch(ScratchServer):
         self.role: ScratchRole | None = None
         self.notes: list[str] = []
         self._holder: sa.Connection | None = None  # holds the role's advisory lock while the session runs
+        self._admin_connection: sa.Connection | None = None  # creates, copies and drops databases
         self._login_checked = False
         if role:
             self._make_role()
@@ -162,6 +163,14 @@ class PostgresScratch(ScratchServer):
         return url
 
     def _execute(self, statement: str) -> None:
+        """Run one statement on the admin connection, opened once (a new session costs ~6 ms each time)."""
+        connection = self._admin_connection
+        if connection is None or connection.closed or connection.invalidated:
+            connection = self._admin_connection = self.admin.connect()
+        connection.exec_driver_sql(statement)
+
+    def _execute_apart(self, statement: str) -> None:
+        """Run one statement on a session of its own (the drops at close run several at once)."""
         with self.admin.connect() as connection:
             connection.exec_driver_sql(statement)
 
@@ -237,6 +246,11 @@ class PostgresScratch(ScratchServer):
         if name in self.created:
             self.created.remove(name)
 
+    def _drop_apart(self, name: str) -> None:
+        self._execute_apart(f'DROP DATABASE IF EXISTS "{self.prefix}_{name}" WITH (FORCE)')
+        if name in self.created:
+            self.created.remove(name)
+
     def _drop_role(self) -> None:
         """Drop the role (its databases first) and end the session holding its lock."""
         if self.role is None or self._holder is None:
@@ -258,8 +272,11 @@ class PostgresScratch(ScratchServer):
 
         names = list(reversed(self.created))
         try:
+            if self._admin_connection is not None:
+                self._admin_connection.close()
+                self._admin_connection = None
             with ThreadPoolExecutor(max_workers=8) as pool:
-                list(pool.map(self.drop, names))
+                list(pool.map(self._drop_apart, names))
         finally:
             try:
                 self._drop_role()
