@@ -8,6 +8,7 @@ import tempfile
 import time
 import uuid
 import warnings
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -241,13 +242,9 @@ class PostgresScratch(ScratchServer):
                 engine.dispose()
         return self.url(name)
 
-    def drop(self, name: str) -> None:
-        self._execute(f'DROP DATABASE IF EXISTS "{self.prefix}_{name}" WITH (FORCE)')
-        if name in self.created:
-            self.created.remove(name)
-
-    def _drop_apart(self, name: str) -> None:
-        self._execute_apart(f'DROP DATABASE IF EXISTS "{self.prefix}_{name}" WITH (FORCE)')
+    def drop(self, name: str, execute: Callable[[str], None] | None = None) -> None:
+        """Drop ``name`` (on the admin connection, or through ``execute``)."""
+        (execute or self._execute)(f'DROP DATABASE IF EXISTS "{self.prefix}_{name}" WITH (FORCE)')
         if name in self.created:
             self.created.remove(name)
 
@@ -276,7 +273,7 @@ class PostgresScratch(ScratchServer):
                 self._admin_connection.close()
                 self._admin_connection = None
             with ThreadPoolExecutor(max_workers=8) as pool:
-                list(pool.map(self._drop_apart, names))
+                list(pool.map(lambda name: self.drop(name, self._execute_apart), names))
         finally:
             try:
                 self._drop_role()

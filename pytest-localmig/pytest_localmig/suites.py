@@ -293,9 +293,10 @@ class Suites:
         if suite.history is None:
             assert suite.settings is not None
             # the revisions of the suite's selected tests (after -k, --lf...): the only downgrades to walk
-            needed = {revision_of(item) for item in node.session.items if suite.owns(item.path)}
+            owned = [item for item in node.session.items if suite.owns(item.path)]
+            needed = {revision_of(item) for item in owned}
             needed.discard(None)
-            before, after = data_states(item for item in node.session.items if suite.owns(item.path))
+            before, after = data_states(owned)
             settings = suite.settings
             root = settings.root(project_root_override(self.config))
             suite.history = _harness("MigrationHistory")(

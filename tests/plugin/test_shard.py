@@ -117,8 +117,8 @@ def test_xdist_workers_start_on_contiguous_runs_of_the_history(pytester, generat
     assert starts[0] == 0 and len(history) // 3 <= starts[1] <= 2 * len(history) // 3, starts
 
 
-def test_xdist_without_a_suite_is_left_to_xdist(pytester):
-    """A session with no generated suite is scheduled as --dist load schedules it."""
+def test_xdist_runs_every_test_of_a_session_without_a_suite(pytester):
+    """A session with no generated suite (the scheduler hands it to xdist's load scheduling) runs each test once."""
     add_user_tests(pytester)
     result = run(pytester, "tests", "-v", "-n", "2", plugins=("pytest_localmig.plugin", "xdist.plugin"))
     assert sum(len(tests) for tests in _by_worker(result).values()) == 5
