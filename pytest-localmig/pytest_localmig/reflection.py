@@ -258,24 +258,25 @@ def _reflect_named(inspector: sa.Inspector, wanted: set[str]) -> dict[str, Any]:
     by_kind: dict[str, dict[str | None, list[str]]] = {}
     for key in sorted(wanted):
         kind, _, name = key.partition(":")
-        schema, _, bare = name.partition(".")
-        if not bare or schema not in schemas:  # a dot in a name of the default schema
+        prefix, _, bare = name.partition(".")
+        schema: str | None = prefix
+        if not bare or prefix not in schemas:  # a dot in a name of the default schema
             schema, bare = None, name
         by_kind.setdefault(kind, {}).setdefault(schema, []).append(bare)
     objects: dict[str, Any] = {}
-    for schema, names in by_kind.get("table", {}).items():
-        for name, table in reflect_tables(inspector, schema, names).items():
+    for in_schema, names in by_kind.get("table", {}).items():
+        for name, table in reflect_tables(inspector, in_schema, names).items():
             objects[f"table:{name}"] = table
-    for schema, names in by_kind.get("view", {}).items():
+    for in_schema, names in by_kind.get("view", {}).items():
         for view in names:
-            definition = inspector.get_view_definition(view, schema=schema)
-            objects[f"view:{qualified(view, schema)}"] = {"definition": _words(definition)}
-    for schema, names in by_kind.get("sequence", {}).items():
-        objects.update({f"sequence:{qualified(name, schema)}": {} for name in names})
+            definition = inspector.get_view_definition(view, schema=in_schema)
+            objects[f"view:{qualified(view, in_schema)}"] = {"definition": _words(definition)}
+    for in_schema, names in by_kind.get("sequence", {}).items():
+        objects.update({f"sequence:{qualified(name, in_schema)}": {} for name in names})
     if "enum" in by_kind and hasattr(inspector, "get_enums"):
         for enum in inspector.get_enums(schema="*"):
-            schema = None if enum["schema"] == inspector.default_schema_name else enum["schema"]
-            key = f"enum:{qualified(enum['name'], schema)}"
+            of = None if enum["schema"] == inspector.default_schema_name else enum["schema"]
+            key = f"enum:{qualified(enum['name'], of)}"
             if key in wanted:
                 objects[key] = {"labels": list(enum["labels"])}
     return objects
