@@ -126,8 +126,30 @@ class PostgresScratch(ScratchServer):
         self._holder: sa.Connection | None = None  # holds the role's advisory lock while the session runs
         self._admin_connection: sa.Connection | None = None  # creates, copies and drops databases
         self._login_checked = False
+        self._strategy: str | None = None
         if role:
             self._make_role()
+
+    @property
+    def copy_strategy(self) -> str:
+        """How ``CREATE DATABASE ... TEMPLATE`` copies: ``FILE_COPY`` on a PostgreSQL 15+ server run
+        with ``fsync = off`` (a throwaway one, as in CI), else the server's default (``""``).
+
+        FILE_COPY copies the files and asks for a checkpoint before and after, which without fsync
+        costs next to nothing; the default WAL_LOG copies block by block through the WAL and shared
+        buffers. Measured on PostgreSQL 15 with a 200-revision schema (12 MB): copy 46 ms of server
+        CPU against 65-103 ms, its drop 13 ms against 33-36 ms. With fsync on, the checkpoints
+        would make every copy wait for the disk (and for the server's other databases' writes)."""
+        if self._strategy is None:
+            with self.admin.connect() as connection:
+                version, fsync = connection.exec_driver_sql(
+                    "SELECT current_setting('server_version_num')::int, current_setting('fsync')").one()
+            self._strategy = "FILE_COPY" if version >= 150000 and fsync == "off" else ""
+        return self._strategy
+
+    def _template_clause(self, template: str) -> str:
+        strategy = self.copy_strategy
+        return f'TEMPLATE "{template}"' + (f" STRATEGY {strategy}" if strategy else "")
 
     def _make_role(self) -> None:
         with self.admin.connect() as connection:
@@ -210,7 +232,7 @@ class PostgresScratch(ScratchServer):
         connection and never closed it (``connection = engine.connect()``, no ``with``) leaves one
         behind, so the sessions on localmig's own scratch database are ended first."""
         template = f"{self.prefix}_{source}"
-        statement = f'CREATE DATABASE "{self.prefix}_{name}" TEMPLATE "{template}"{self._owner()}'
+        statement = f'CREATE DATABASE "{self.prefix}_{name}" {self._template_clause(template)}{self._owner()}'
         for attempt in range(20):
             try:
                 self._execute(statement)
@@ -230,7 +252,7 @@ class PostgresScratch(ScratchServer):
         there is given to this one's (a migration alters those tables)."""
         source = make_url(source)
         database = f"{self.prefix}_{name}"
-        self._execute(f'CREATE DATABASE "{database}" TEMPLATE "{source.database}"{self._owner()}')
+        self._execute(f'CREATE DATABASE "{database}" {self._template_clause(source.database or "")}{self._owner()}')
         self.created.append(name)
         owner = source.username or ""
         if self.role is not None and owner.startswith(ROLE_PREFIX) and owner != self.role.name:

@@ -525,12 +525,45 @@ def test_postgres_scratch_creates_copies_and_drops(pg_url):
         engine = sa.create_engine(copy, poolclass=sa.pool.NullPool)
         assert sa.inspect(engine).get_table_names() == ["t"]
         engine.dispose()
+        # copies are file copies only where the server runs without fsync (its checkpoints are free)
+        admin = sa.create_engine(pg_url, poolclass=sa.pool.NullPool)
+        with admin.connect() as connection:
+            version = int(connection.exec_driver_sql("SHOW server_version_num").scalar_one())
+            fsync = connection.exec_driver_sql("SHOW fsync").scalar_one()
+        admin.dispose()
+        assert scratch.copy_strategy == ("FILE_COPY" if version >= 150000 and fsync == "off" else "")
         assert sorted(pg_databases(pg_url, scratch.prefix)) == [f"{scratch.prefix}_a", f"{scratch.prefix}_b"]
         scratch.drop("b")
         assert pg_databases(pg_url, scratch.prefix) == [f"{scratch.prefix}_a"]
     finally:
         scratch.close()
     assert pg_databases(pg_url, scratch.prefix) == []
+
+
+@pytest.mark.postgres
+def test_a_postgres_test_database_keeps_its_session_but_not_its_settings(pg_url, tmp_path):
+    """A test's database reuses one session (a new one costs cold catalog caches), reset between uses:
+    what a migration sets on it (search_path, a temporary table, an advisory lock) is gone at the next use."""
+    history = MigrationHistory(load(copy_example("pg_server_default", tmp_path)).config(), pg_url)
+    database = history.database_after("5def02c3d5e7")
+    try:
+        pid = database.execute("SELECT pg_backend_pid() AS pid")[0]["pid"]
+        default_path = database.execute("SHOW search_path")[0]["search_path"]
+        database.execute("SET search_path TO reporting")
+        database.execute("CREATE TEMPORARY TABLE scratch_note (n int)")
+        database.execute("SELECT pg_advisory_lock(4242)")
+        assert database.execute("SELECT pg_backend_pid() AS pid")[0]["pid"] == pid
+        assert database.execute("SHOW search_path")[0]["search_path"] == default_path
+        assert database.execute("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' "
+                                "AND pid = pg_backend_pid()")[0]["n"] == 0
+        assert "scratch_note" not in database.tables()
+        with pytest.raises(sa.exc.ProgrammingError, match="scratch_note"):
+            database.execute("SELECT * FROM scratch_note")
+        database.downgrade("5def02c3d5e7")  # a migration on the kept session, then rows on it
+        assert database.rows("audit_events") == []
+    finally:
+        database.dispose()
+        history.close()
 
 
 @pytest.mark.postgres
