@@ -141,6 +141,7 @@ def seed_from(history: Any, revision: str, *, snapshots: str | Path, server: str
     database = history.database_before(revision)
     with database.engine.connect() as connection:
         prints = fingerprint(connection)
+    database.dispose()  # its kept session closed: the mutant's run copies this database
     if prints is not None:
         prints.pop(history.runner.version_key, None)
     seed = Seed(revision=revision, position=index, applied=applied,

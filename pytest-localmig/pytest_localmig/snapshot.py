@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .catalog import CatalogState, read_changes
 from .reflection import reflect
 from .views import SchemaView
 
@@ -48,13 +49,14 @@ SELECT CASE WHEN c.relkind IN ('v', 'm') THEN 'view:' WHEN c.relkind = 'S' THEN 
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND n.nspname <> 'information_schema'
   AND left(n.nspname, 3) <> 'pg_'"""
-_POSTGRES_FINGERPRINT = _POSTGRES_RELATIONS + """
-UNION ALL
+_POSTGRES_ENUMS = """
 SELECT 'enum:' || CASE WHEN n.nspname = current_schema() THEN '' ELSE n.nspname || '.' END
        || t.typname, string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder)
 FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace
 GROUP BY n.nspname, t.typname
 """
+_POSTGRES_FINGERPRINT = _POSTGRES_RELATIONS + " UNION ALL " + _POSTGRES_ENUMS
+_POSTGRES_SOME = _POSTGRES_RELATIONS + " AND c.oid = ANY(%(oids)s) UNION ALL " + _POSTGRES_ENUMS
 
 
 def fingerprint(connection: sa.Connection) -> dict[str, str] | None:
@@ -65,15 +67,34 @@ def fingerprint(connection: sa.Connection) -> dict[str, str] | None:
     dialect = connection.dialect.name
     if dialect not in ("sqlite", "postgresql"):
         return None
+    return _read(connection, _SQLITE_FINGERPRINT if dialect == "sqlite" else _POSTGRES_FINGERPRINT)
+
+
+def _read(connection: sa.Connection, query: str, parameters: dict[str, Any] | None = None) -> dict[str, str]:
     driver = connection.connection.driver_connection
     assert driver is not None  # a live connection
     cursor = driver.cursor()
     try:
-        cursor.execute(_SQLITE_FINGERPRINT if dialect == "sqlite" else _POSTGRES_FINGERPRINT)
-        rows = cursor.fetchall()
+        cursor.execute(query, *([parameters] if parameters is not None else []))
+        return dict(cursor.fetchall())
     finally:
         cursor.close()
-    return dict(rows)
+
+
+def _prints(
+    connection: sa.Connection, base: Snapshot | None, skip: Iterable[str]
+) -> tuple[dict[str, str] | None, CatalogState | None]:
+    """The fingerprint now; on PostgreSQL read for the relations changed since ``base`` only, the
+    others' taken from it (see :mod:`.catalog`), with the catalog state it was read at."""
+    if connection.dialect.name != "postgresql":
+        return fingerprint(connection), None
+    state, changed = read_changes(connection, base.catalog if base is not None else None)
+    if changed is None or base is None or base.prints is None:
+        return fingerprint(connection), state
+    carried = {key: base.prints[key] for key in state.relations.keys() - changed if key in base.prints}
+    skipped = set(skip)
+    wanted = [oid for key, oid in state.relations.items() if key not in carried and key not in skipped]
+    return carried | _read(connection, _POSTGRES_SOME, {"oids": wanted}), state
 
 
 _SQLITE_TABLE_PRINT = "SELECT group_concat(sql, ';') FROM sqlite_master WHERE sql IS NOT NULL AND type <> 'view' " \
@@ -109,10 +130,12 @@ def table_fingerprint(connection: sa.Connection, table: str) -> str | None:
 class Snapshot:
     """The schema at one point: reflected objects plus the fingerprint they were read at."""
 
-    def __init__(self, objects: dict[str, Any], prints: dict[str, str] | None, reread: int = 0) -> None:
+    def __init__(self, objects: dict[str, Any], prints: dict[str, str] | None, reread: int = 0,
+                 catalog: CatalogState | None = None) -> None:
         self.objects = objects
         self.prints = prints
         self.reread = reread  # objects reflected to take it (the others came from a known snapshot)
+        self.catalog = catalog  # PostgreSQL: where the catalog stood when it was read
 
     @classmethod
     def take(
@@ -120,13 +143,13 @@ class Snapshot:
     ) -> Snapshot:
         """Reflect the schema, re-reading only the objects whose fingerprint matches none of the
         ``known`` snapshots (an object with the same definition text has the same schema)."""
-        prints = fingerprint(connection)
+        usable = [k for k in known if k is not None and k.prints is not None]
+        prints, catalog = _prints(connection, usable[0] if usable else None, skip)
         if prints is not None:
             prints = {key: value for key, value in prints.items() if key not in skip}
-        usable = [k for k in known if k is not None and k.prints is not None]
         if prints is None or not usable:
             objects = reflect(connection, prints)
-            return cls({k: v for k, v in objects.items() if k not in skip}, prints, len(objects))
+            return cls({k: v for k, v in objects.items() if k not in skip}, prints, len(objects), catalog)
         # Set operations and a dict copy, all in C: a step changes a few objects of hundreds, and a
         # loop in Python over every object after every step made the capture grow with N squared.
         first = usable[0]
@@ -144,7 +167,7 @@ class Snapshot:
                 objects[key] = other.objects[key]
                 del changed[key]
         objects.update(reflect(connection, changed) if changed else {})
-        return cls(objects, prints, len(changed))
+        return cls(objects, prints, len(changed), catalog)
 
     def view(self) -> SchemaView:
         return SchemaView(self.objects)

@@ -16,11 +16,11 @@ from pathlib import Path
 from .version import API_VERSION, __version__
 
 # Each after everything it imports.
-MODULES = ("version", "errors", "initial", "urls", "targets", "guard", "reflection", "views", "rows", "snapshot",
+MODULES = ("version", "errors", "initial", "urls", "targets", "guard", "reflection", "views", "rows", "catalog", "snapshot",
            "plain", "watchdog", "runner", "roles", "scratch", "database", "models", "history", "settings", "suites",
            "plugin")
 # What suites written for pytest-alembic read schemas and rows with (``--style pytest-alembic``).
-PLAIN_MODULES = ("reflection", "views", "rows", "snapshot", "plain")
+PLAIN_MODULES = ("reflection", "views", "rows", "catalog", "snapshot", "plain")
 VENDORED_HEAD = (
     f'"""pytest-localmig {__version__} (fixture API {API_VERSION}), vendored: the runtime of the migration tests\n'
     "beside this file, copied by `localmig generate --vendor` for repositories that cannot install it.\n\n"

@@ -12,6 +12,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 from pytest_localmig import Snapshot, reflect
+from pytest_localmig.catalog import read_changes
 
 # (what changes, its statements, the objects a snapshot must re-read)
 CHANGES = [
@@ -51,6 +52,11 @@ CHANGES = [
         "CREATE SEQUENCE billing.numbers",
         'ALTER TABLE "odd.name" ADD COLUMN note text',
     ], {"view:invoice_totals", "sequence:billing.numbers", "table:odd.name"}),
+    ("a foreign key dropped (no row of its table is written: its count of constraints falls)",
+     ["ALTER TABLE billing.invoices DROP CONSTRAINT invoices_customer_id_fkey"], {"table:billing.invoices"}),
+    ("an enum type renamed (its name is in the column's type and the view's text)",
+     ["ALTER TYPE state RENAME TO invoice_state"],
+     {"enum:invoice_state", "table:billing.invoices", "view:open_invoices"}),
     ("objects dropped", [
         "DROP MATERIALIZED VIEW invoice_totals",
         "DROP INDEX ix_customers_id_email",
@@ -112,3 +118,38 @@ def test_a_restored_definition_is_taken_from_an_earlier_snapshot(pg_database):
         restored = Snapshot.take(connection, dropped, before)
         assert restored.reread == 0
         assert restored.objects == before.objects == reflect(connection)
+
+
+def test_only_the_changed_relations_are_read_again(pg_database):
+    """The catalog horizon names what a step wrote (and whom its foreign keys name); what it
+    cannot vouch for (a renamed type, a rolled-back earlier reading) makes every print read again."""
+    with pg_database.connect() as connection:
+        for statement in CHANGES[0][1]:
+            connection.exec_driver_sql(statement)
+        connection.commit()
+        state, changed = read_changes(connection, None)
+        assert changed is None and "table:billing.invoices" in state.relations
+        connection.exec_driver_sql("ALTER TABLE customers ADD COLUMN phone text")
+        state, changed = read_changes(connection, state)
+        # the table written, the table whose foreign key names it, and views (always read)
+        assert changed == {"table:customers", "table:billing.invoices", "view:open_invoices"}
+        state, changed = read_changes(connection, state)  # nothing since, same transaction
+        assert changed == {"view:open_invoices"}
+        connection.exec_driver_sql('ALTER TABLE "odd.name" ADD COLUMN note text')
+        state, changed = read_changes(connection, state)
+        assert changed == {"table:odd.name", "view:open_invoices"}
+        connection.commit()
+        state, changed = read_changes(connection, state)
+        assert changed == {"view:open_invoices"}
+        connection.exec_driver_sql("CREATE TYPE mood AS ENUM ('calm')")  # new names are in no definition yet
+        connection.exec_driver_sql("CREATE SCHEMA archive")
+        connection.exec_driver_sql("CREATE TABLE archive.extra (id serial, mood mood)")
+        state, changed = read_changes(connection, state)
+        assert changed == {"table:archive.extra", "sequence:archive.extra_id_seq", "view:open_invoices"}
+        connection.exec_driver_sql("ALTER TYPE state RENAME TO invoice_state")
+        assert read_changes(connection, state)[1] is None  # a type's name is in other definitions
+        connection.rollback()
+        connection.exec_driver_sql("ALTER TABLE customers ADD COLUMN fax text")
+        inside = read_changes(connection, state)[0]
+        connection.rollback()  # the reading above saw a state that is gone now
+        assert read_changes(connection, inside)[1] is None
