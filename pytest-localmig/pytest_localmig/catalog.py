@@ -21,6 +21,7 @@ the one change this does not see, besides transaction-id wraparound within one h
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -31,25 +32,27 @@ _KEY = """CASE WHEN c.relkind IN ('v', 'm') THEN 'view:' WHEN c.relkind = 'S' TH
        || CASE WHEN n.nspname = current_schema() THEN '' ELSE n.nspname || '.' END || c.relname"""
 
 
-def _beyond(alias: str) -> str:
-    """The row was written after the horizon: by a later transaction, or by a later command of its own."""
-    return f"(age({alias}.xmin) < age(h.x) OR ({alias}.xmin = h.x AND {alias}.cmin::text::int > h.c))"
+def _beyond(alias: str, owner: str | None) -> str:
+    """The row (of a user object: oid 16384 and up, FirstNormalObjectId) was written after the
+    horizon: by a later transaction, or by a later command of the horizon's own."""
+    user = f"{alias}.{owner} >= 16384 AND " if owner else ""
+    return f"{user}(age({alias}.xmin) < h.age OR ({alias}.xmin = h.x AND {alias}.cmin::text::int > h.c))"
 
 
 # One round trip. h: the earlier reading's horizon (no horizon: the current transaction's rows
 # from its first command, which gives the new horizon's command id).
 _CHANGES = f"""
-WITH h AS (SELECT coalesce(%(xid)s::text::xid, (txid_current_if_assigned() %% 4294967296)::text::xid) AS x,
-                  coalesce(%(cid)s, -1) AS c),
+WITH x AS (SELECT coalesce(%(xid)s::text::xid, (txid_current_if_assigned() %% 4294967296)::text::xid) AS x),
+h AS MATERIALIZED (SELECT x, age(x) AS age, coalesce(%(cid)s, -1) AS c FROM x),
 changed AS (
   SELECT 'changed' AS kind, coalesce(i.indrelid, r.oid) AS rel, r.xmin, r.cmin
-    FROM pg_class r LEFT JOIN pg_index i ON i.indexrelid = r.oid, h WHERE {_beyond("r")}
-  UNION ALL SELECT 'changed', a.attrelid, a.xmin, a.cmin FROM pg_attribute a, h WHERE {_beyond("a")}
-  UNION ALL SELECT 'changed', d.adrelid, d.xmin, d.cmin FROM pg_attrdef d, h WHERE {_beyond("d")}
-  UNION ALL SELECT 'changed', k.conrelid, k.xmin, k.cmin FROM pg_constraint k, h WHERE {_beyond("k")}
-  UNION ALL SELECT 'changed', i.indrelid, i.xmin, i.cmin FROM pg_index i, h WHERE {_beyond("i")}
-  UNION ALL SELECT 'type', t.oid, t.xmin, t.cmin FROM pg_type t, h WHERE {_beyond("t")}
-  UNION ALL SELECT 'schema', n.oid, n.xmin, n.cmin FROM pg_namespace n, h WHERE {_beyond("n")}
+    FROM pg_class r LEFT JOIN pg_index i ON i.indexrelid = r.oid, h WHERE {_beyond("r", "oid")}
+  UNION ALL SELECT 'changed', a.attrelid, a.xmin, a.cmin FROM pg_attribute a, h WHERE {_beyond("a", "attrelid")}
+  UNION ALL SELECT 'changed', d.adrelid, d.xmin, d.cmin FROM pg_attrdef d, h WHERE {_beyond("d", "adrelid")}
+  UNION ALL SELECT 'changed', k.conrelid, k.xmin, k.cmin FROM pg_constraint k, h WHERE {_beyond("k", "oid")}
+  UNION ALL SELECT 'changed', i.indrelid, i.xmin, i.cmin FROM pg_index i, h WHERE {_beyond("i", "indexrelid")}
+  UNION ALL SELECT 'type', t.oid, t.xmin, t.cmin FROM pg_type t, h WHERE {_beyond("t", "oid")}
+  UNION ALL SELECT 'schema', n.oid, n.xmin, n.cmin FROM pg_namespace n, h WHERE {_beyond("n", None)}
 )
 SELECT kind, rel::text, xmin::text, cmin::text FROM changed
 UNION ALL
@@ -72,6 +75,12 @@ SELECT 'now', txid_current_if_assigned()::text, (txid_snapshot_xmax(txid_current
        txid_status(%(full)s)
 """
 
+def prepared(connection: sa.Connection) -> dict[str, Any]:
+    """Keywords of ``cursor.execute`` that keep a query planned for the session (psycopg 3 only):
+    planning this one takes 1.6 ms, a third of its run."""
+    return {"prepare": True} if connection.dialect.driver == "psycopg" else {}
+
+
 @dataclass(frozen=True)
 class CatalogState:
     """Where a reading of the catalog stood: its horizon and the relations then."""
@@ -93,7 +102,7 @@ def read_changes(connection: sa.Connection, since: CatalogState | None) -> tuple
     try:
         cursor.execute(_CHANGES, {"xid": None if since is None else str(since.xid),
                                   "cid": None if since is None else since.cid,
-                                  "full": None if since is None else since.full})
+                                  "full": None if since is None else since.full}, **prepared(connection))
         rows = cursor.fetchall()
     finally:
         cursor.close()

@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .catalog import CatalogState, read_changes
+from .catalog import CatalogState, prepared, read_changes
 from .reflection import reflect
 from .views import SchemaView
 
@@ -75,7 +75,10 @@ def _read(connection: sa.Connection, query: str, parameters: dict[str, Any] | No
     assert driver is not None  # a live connection
     cursor = driver.cursor()
     try:
-        cursor.execute(query, *([parameters] if parameters is not None else []))
+        if parameters is None:
+            cursor.execute(query)
+        else:
+            cursor.execute(query, parameters, **prepared(connection))
         return dict(cursor.fetchall())
     finally:
         cursor.close()
