@@ -70,6 +70,37 @@ def batch(project: Path, config: Path, *args: str) -> subprocess.CompletedProces
     return run_cli("batch", str(project), "--config", str(config), "-q", *args)
 
 
+def copy_with_suite(source: Path, target: Path) -> Path:
+    """A copy of a project a batch ran on, its suite and its .localmig folder included (as that run left it)."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.db"))
+    return target
+
+
+@pytest.fixture(scope="module")
+def written_by_jobs_1(tmp_path_factory) -> Path:
+    """The demo after one uninterrupted ``batch --jobs 1`` with the scripted model (made once for this module:
+    the tests that compare against an uninterrupted run, or run again on one, copy it and never change it)."""
+    folder = tmp_path_factory.mktemp("jobs-1")
+    project = copy(DEMO, folder / "demo")
+    with ScriptedOllama() as scripted:
+        for _ in range(200):
+            scripted.respond(answer_for)
+        config = write_config(folder / "models.yaml", scripted.host)
+        completed = batch(project, config, "--jobs", "1")
+        assert completed.returncode == 0, completed.stdout + completed.stderr
+        assert len(scripted.chat_requests()) == 10
+    return project
+
+
+@pytest.fixture(scope="module")
+def written_without_model(tmp_path_factory) -> Path:
+    """The demo after one ``batch --no-model`` (made once for this module; tests copy it)."""
+    project = copy(DEMO, tmp_path_factory.mktemp("no-model") / "demo")
+    completed = run_cli("batch", str(project), "--no-model", "-q")
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return project
+
+
 def test_batch_on_the_demo_writes_verified_tests_and_a_report_that_follows_its_schema(tmp_path, server):
     project = copy(DEMO, tmp_path / "demo")
     config = write_config(tmp_path / "models.yaml", server.host)
@@ -92,11 +123,11 @@ def test_batch_on_the_demo_writes_verified_tests_and_a_report_that_follows_its_s
     assert len(server.chat_requests()) == 10
 
 
-def test_a_second_run_skips_current_revisions_and_asks_nothing(tmp_path, server):
-    project = copy(DEMO, tmp_path / "demo")
+def test_a_second_run_skips_current_revisions_and_asks_nothing(tmp_path, server, written_by_jobs_1):
+    project = copy_with_suite(written_by_jobs_1, tmp_path / "demo")  # a first run wrote every revision's tests
     config = write_config(tmp_path / "models.yaml", server.host)
-    assert batch(project, config).returncode == 0
     asked, files = len(server.chat_requests()), suite_files(project)
+    assert asked == 0 and len(files) == 11
 
     again = batch(project, config, "--report", str(tmp_path / "again.json"))
 
@@ -107,10 +138,9 @@ def test_a_second_run_skips_current_revisions_and_asks_nothing(tmp_path, server)
     assert suite_files(project) == files
 
 
-def test_missing_and_since_select_only_those_revisions(tmp_path, server):
-    project = copy(DEMO, tmp_path / "demo")
+def test_missing_and_since_select_only_those_revisions(tmp_path, server, written_without_model):
+    project = copy_with_suite(written_without_model, tmp_path / "demo")  # a first `batch --no-model` wrote them all
     config = write_config(tmp_path / "models.yaml", server.host)
-    assert batch(project, config, "--no-model").returncode == 0
     suite = project / "tests" / "migrations"
     next(suite.glob("test_d1a0023f9a61_*.py")).unlink()  # missing
     migration = next((project / "migrations" / "versions").glob("d1a010a6f352_*.py"))
@@ -127,24 +157,22 @@ def test_missing_and_since_select_only_those_revisions(tmp_path, server):
     assert {r["status"] for r in after} == {"skipped_current"}  # both are current again
 
 
-def test_jobs_4_writes_the_same_files_as_jobs_1(tmp_path, server):
+def test_jobs_4_writes_the_same_files_as_jobs_1(tmp_path, server, written_by_jobs_1):
     config = write_config(tmp_path / "models.yaml", server.host)
-    one, four = copy(DEMO, tmp_path / "one"), copy(DEMO, tmp_path / "four")
+    one, four = written_by_jobs_1, copy(DEMO, tmp_path / "four")
 
-    assert batch(one, config, "--jobs", "1").returncode == 0
     assert batch(four, config, "--jobs", "4").returncode == 0
 
     assert suite_files(one) == suite_files(four)
     assert len(suite_files(one)) == 11  # ten modules and the conftest
 
 
-def test_sigint_mid_batch_then_a_resumed_run_writes_what_an_uninterrupted_run_writes(tmp_path):
-    whole, interrupted = copy(DEMO, tmp_path / "whole"), copy(DEMO, tmp_path / "interrupted")
+def test_sigint_mid_batch_then_a_resumed_run_writes_what_an_uninterrupted_run_writes(tmp_path, written_by_jobs_1):
+    whole, interrupted = written_by_jobs_1, copy(DEMO, tmp_path / "interrupted")
     with ScriptedOllama() as server:
         for _ in range(200):
             server.respond(answer_for, delay=0.3)  # slow enough to interrupt in the middle
         config = write_config(tmp_path / "models.yaml", server.host)
-        assert batch(whole, config, "--chunk", "3").returncode == 0
 
         report = tmp_path / "interrupted.json"
         process = subprocess.Popen(
@@ -202,7 +230,7 @@ def test_keep_failing_writes_failing_model_tests_as_xfail(tmp_path):
     assert run.returncode == 0 and "1 xfailed" in run.stdout, run.stdout
 
 
-def test_check_exit_codes_on_a_clean_a_stale_and_a_broken_project(tmp_path):
+def test_check_exit_codes_on_a_clean_a_stale_and_a_broken_project(tmp_path, written_without_model):
     clean = copy(SCENARIOS / "linear", tmp_path / "linear")
     assert run_cli("batch", str(clean), "--no-model", "-q").returncode == 0
 
@@ -216,8 +244,7 @@ def test_check_exit_codes_on_a_clean_a_stale_and_a_broken_project(tmp_path):
     assert stale.returncode == ExitCode.PROBLEMS
     assert "stale" in stale.stdout and "11ea02e8f1a4" in stale.stdout
 
-    demo = copy(DEMO, tmp_path / "demo")
-    assert run_cli("batch", str(demo), "--no-model", "-q").returncode == 0
+    demo = copy_with_suite(written_without_model, tmp_path / "demo")  # `batch --no-model` wrote its suite
     broken = run_cli("check", str(demo), "--json")
     assert broken.returncode == ExitCode.PROBLEMS
     document = json.loads(broken.stdout)
