@@ -73,3 +73,32 @@ def interruptible() -> None:
     when this pytest was started in the background of a non-interactive shell, which ignores SIGINT
     for its children (a Python started with SIGINT ignored keeps it ignored)."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def generate_demo(target: Path, *options: str) -> Path:
+    """A copy of the demo at ``target`` with the suite `localmig generate --no-model` writes."""
+    shutil.copytree(DEMO, target, ignore=shutil.ignore_patterns("__pycache__", "*.db", "tests", ".localmig"))
+    completed = run_cli("generate", str(target), "--no-model", "-q", *options)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return target
+
+
+@pytest.fixture(scope="session")
+def generated_demo(tmp_path_factory) -> Path:
+    """The demo project with the suite `localmig generate` writes (SQLite); made once for all xdist workers
+    (tests copy it, never change it)."""
+    base = tmp_path_factory.getbasetemp()
+    base = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    target = base / "generated-demo" / "demo"
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: each worker makes its own
+        return generate_demo(tmp_path_factory.mktemp("generated") / "demo")
+    with open(base / "generated-demo.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (target.parent / "done").exists():
+            shutil.rmtree(target.parent, ignore_errors=True)
+            target.parent.mkdir()
+            generate_demo(target)
+            (target.parent / "done").touch()
+    return target

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from localmig.cli import cli
 from localmig.mutate.report import MutationReport, kill_rates
 from localmig.mutate.scratch import checksums
-from tests.conftest import DEMO, ROOT, SCENARIOS, run_cli
+from tests.conftest import ROOT, SCENARIOS, run_cli
 
 SCHEMA = json.loads((ROOT / "docs" / "mutate-report.schema.json").read_text())
 
@@ -55,14 +55,11 @@ def alembic_engine():
 """
 
 
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory) -> Path:
-    """The demo with its generated suite (generated once per module)."""
-    root = tmp_path_factory.mktemp("generated") / "demo"
-    shutil.copytree(DEMO, root, ignore=shutil.ignore_patterns("__pycache__", "*.db"))
-    completed = run_cli("generate", str(root), "--no-model", "-q")
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    return root
+@pytest.fixture
+def generated(generated_demo) -> Path:
+    """The demo with its generated suite: `localmig generate --no-model` once per session (tests/conftest.py),
+    shared with tests/plugin; the tests here copy it and never change it."""
+    return generated_demo
 
 
 def copy_of(source: Path, target: Path) -> Path:

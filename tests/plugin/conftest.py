@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -10,38 +9,10 @@ import pytest
 
 from localmig.project import load
 from localmig.render import SuiteLayout, suite_files
-from tests.conftest import DEMO, run_cli
+from tests.conftest import generate_demo  # and the session fixture generated_demo, shared with tests/e2e
 
 BROKEN = "d1a0094d7b13"  # the demo's revision whose downgrade is broken: its 3 tests fail, as they should
 SUITE = Path("tests") / "migrations"
-
-
-def _generate(target: Path, *options: str) -> Path:
-    shutil.copytree(DEMO, target, ignore=shutil.ignore_patterns("__pycache__", "*.db", "tests", ".localmig"))
-    completed = run_cli("generate", str(target), "--no-model", "-q", *options)
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    return target
-
-
-@pytest.fixture(scope="session")
-def generated_demo(tmp_path_factory) -> Path:
-    """The demo project with the suite `localmig generate` writes (SQLite); made once for all xdist workers
-    (tests copy it, never change it)."""
-    base = tmp_path_factory.getbasetemp()
-    base = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    target = base / "generated-demo" / "demo"
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: each worker makes its own
-        return _generate(tmp_path_factory.mktemp("generated") / "demo")
-    with open(base / "generated-demo.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (target.parent / "done").exists():
-            shutil.rmtree(target.parent, ignore_errors=True)
-            target.parent.mkdir()
-            _generate(target)
-            (target.parent / "done").touch()
-    return target
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +29,7 @@ def vendored_demo(generated_demo, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def pg_demo(pg_url, tmp_path_factory) -> Path:
     """The demo with a suite generated on the real PostgreSQL server."""
-    return _generate(tmp_path_factory.mktemp("generated-pg") / "demo", "--db-url", pg_url)
+    return generate_demo(tmp_path_factory.mktemp("generated-pg") / "demo", "--db-url", pg_url)
 
 
 def into(pytester: pytest.Pytester, project: Path) -> Path:
