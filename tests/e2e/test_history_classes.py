@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from localmig.render import read_header
-from tests.conftest import run_cli
+from tests.conftest import SCENARIOS, run_cli
 
 
 def suite_of(root: Path) -> Path:
@@ -303,11 +304,21 @@ def test_a_project_package_named_like_a_standard_module_does_not_shadow_it(proje
 # --------------------------------------------------------------------------- check is honest
 
 
-@pytest.fixture
-def linear_suite(project):
-    root = project("linear")
+@pytest.fixture(scope="module")
+def generated_linear(tmp_path_factory) -> Path:
+    """The linear scenario with the suite `localmig generate --no-model` writes (once for this module)."""
+    root = tmp_path_factory.mktemp("generated") / "linear"
+    shutil.copytree(SCENARIOS / "linear", root, ignore=shutil.ignore_patterns("__pycache__", "*.db"))
     done = generate(root)
     assert done.returncode == 0, done.stderr
+    return root
+
+
+@pytest.fixture
+def linear_suite(generated_linear, tmp_path):
+    """A copy of the generated linear project for one test to break."""
+    root = tmp_path / "linear"
+    shutil.copytree(generated_linear, root, ignore=shutil.ignore_patterns("__pycache__", "*.db"))
     return root
 
 
