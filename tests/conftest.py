@@ -45,7 +45,9 @@ def pg_url():
         pytest.skip("PostgreSQL is not installed (apt-get install postgresql), set LOCALMIG_TEST_PG_URL")
     # Not under pytest's tmp_path: as root, initdb runs as the postgres user, who cannot enter
     # /tmp/pytest-of-root; a folder of our own in /tmp is reachable.
-    folder = Path(tempfile.mkdtemp(prefix="localmig-test-pg-"))
+    # In memory where there is /dev/shm (dropping a database on a disk waits for writeback, see .ci/run).
+    memory = Path("/dev/shm")
+    folder = Path(tempfile.mkdtemp(prefix="localmig-test-pg-", dir=memory if os.access(memory, os.W_OK) else None))
     os.chmod(folder, 0o755)
     started = subprocess.run(["bash", str(ROOT / ".ci" / "start-postgres"), str(folder / "cluster")],
                              capture_output=True, text=True)
