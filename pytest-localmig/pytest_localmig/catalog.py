@@ -25,10 +25,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-_USER_RELATIONS = """FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND n.nspname <> 'information_schema' AND left(n.nspname, 3) <> 'pg_'"""
-
-_KEY = """CASE WHEN c.relkind IN ('v', 'm') THEN 'view:' WHEN c.relkind = 'S' THEN 'sequence:' ELSE 'table:' END
+# Shared with the fingerprint (snapshot.py): which relations a schema has, and their object keys.
+USER_SCHEMA = "n.nspname <> 'information_schema' AND left(n.nspname, 3) <> 'pg_'"
+USER_RELATIONS = f"""FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND {USER_SCHEMA}"""
+RELATION_KEY = """CASE WHEN c.relkind IN ('v', 'm') THEN 'view:' WHEN c.relkind = 'S' THEN 'sequence:' ELSE 'table:' END
        || CASE WHEN n.nspname = current_schema() THEN '' ELSE n.nspname || '.' END || c.relname"""
 
 
@@ -59,13 +60,12 @@ UNION ALL
 SELECT 'referrer', k.conrelid::text, NULL, NULL FROM pg_constraint k
  WHERE k.contype = 'f' AND k.confrelid IN (SELECT rel FROM changed WHERE kind = 'changed')
 UNION ALL
-SELECT 'relation', {_KEY}, c.oid::text, NULL {_USER_RELATIONS}
+SELECT 'relation', {RELATION_KEY}, c.oid::text, NULL {USER_RELATIONS}
 UNION ALL
 SELECT 'named', t.oid::text, NULL, NULL FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
- WHERE t.typrelid = 0 AND t.typelem = 0 AND n.nspname <> 'information_schema' AND left(n.nspname, 3) <> 'pg_'
+ WHERE t.typrelid = 0 AND t.typelem = 0 AND {USER_SCHEMA}
 UNION ALL
-SELECT 'named', n.oid::text, NULL, NULL FROM pg_namespace n
- WHERE n.nspname <> 'information_schema' AND left(n.nspname, 3) <> 'pg_'
+SELECT 'named', n.oid::text, NULL, NULL FROM pg_namespace n WHERE {USER_SCHEMA}
 UNION ALL
 SELECT 'constraints', conrelid::text, count(*)::text, NULL FROM pg_constraint GROUP BY conrelid
 UNION ALL
@@ -113,7 +113,7 @@ def read_changes(connection: sa.Connection, since: CatalogState | None) -> tuple
     constraints: dict[int, int] = {}
     indexes: dict[int, int] = {}
     current: int | None = None
-    latest = next_minus_one = 0
+    next_minus_one = 0
     status = None
     written: list[tuple[int, int]] = []  # (xid, cid) of the rows beyond the horizon
     for kind, first, second, third in rows:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import re
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -240,13 +240,21 @@ def reflect(bind: sa.Engine | sa.Connection, only: Iterable[str] | None = None) 
             for sequence in inspector.get_sequence_names(schema=schema):
                 if keep(f"sequence:{qualified(sequence, schema)}"):
                     objects[f"sequence:{qualified(sequence, schema)}"] = {}
-    if hasattr(inspector, "get_enums"):
-        for enum in inspector.get_enums(schema="*"):
-            schema = None if enum["schema"] == inspector.default_schema_name else enum["schema"]
-            key = f"enum:{qualified(enum['name'], schema)}"
-            if keep(key):
-                objects[key] = {"labels": list(enum["labels"])}
+    objects.update(_enums(inspector, keep))
     return objects
+
+
+def _enums(inspector: sa.Inspector, keep: Callable[[str], bool]) -> dict[str, Any]:
+    """The enum types (PostgreSQL) whose keys ``keep`` accepts."""
+    if not hasattr(inspector, "get_enums"):
+        return {}
+    found = {}
+    for enum in inspector.get_enums(schema="*"):
+        schema = None if enum["schema"] == inspector.default_schema_name else enum["schema"]
+        key = f"enum:{qualified(enum['name'], schema)}"
+        if keep(key):
+            found[key] = {"labels": list(enum["labels"])}
+    return found
 
 
 def _reflect_named(inspector: sa.Inspector, wanted: set[str]) -> dict[str, Any]:
@@ -273,10 +281,6 @@ def _reflect_named(inspector: sa.Inspector, wanted: set[str]) -> dict[str, Any]:
             objects[f"view:{qualified(view, in_schema)}"] = {"definition": _words(definition)}
     for in_schema, names in by_kind.get("sequence", {}).items():
         objects.update({f"sequence:{qualified(name, in_schema)}": {} for name in names})
-    if "enum" in by_kind and hasattr(inspector, "get_enums"):
-        for enum in inspector.get_enums(schema="*"):
-            of = None if enum["schema"] == inspector.default_schema_name else enum["schema"]
-            key = f"enum:{qualified(enum['name'], of)}"
-            if key in wanted:
-                objects[key] = {"labels": list(enum["labels"])}
+    if "enum" in by_kind:
+        objects.update(_enums(inspector, wanted.__contains__))
     return objects

@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .catalog import CatalogState, prepared, read_changes
+from .catalog import RELATION_KEY, USER_RELATIONS, CatalogState, prepared, read_changes
 from .reflection import reflect
 from .views import SchemaView
 
@@ -29,10 +29,8 @@ _SQLITE_FINGERPRINT = (
 # expression and predicate trees), not pg_get_indexdef: deparsing every index took 8 of the
 # query's 21 ms at 200 revisions. An index expression calling a function renamed later is the
 # one change this does not see (the tree holds the function's oid).
-_POSTGRES_RELATIONS = """
-SELECT CASE WHEN c.relkind IN ('v', 'm') THEN 'view:' WHEN c.relkind = 'S' THEN 'sequence:'
-            ELSE 'table:' END
-       || CASE WHEN n.nspname = current_schema() THEN '' ELSE n.nspname || '.' END || c.relname,
+_POSTGRES_RELATIONS = f"""
+SELECT {RELATION_KEY},
        md5(concat_ws('|',
          (SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || ' '
                  || a.attnotnull || ' ' || coalesce(pg_get_expr(d.adbin, d.adrelid), ''),
@@ -46,9 +44,7 @@ SELECT CASE WHEN c.relkind IN ('v', 'm') THEN 'view:' WHEN c.relkind = 'S' THEN 
                             ',' ORDER BY 1)
           FROM pg_index i WHERE i.indrelid = c.oid),
          CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END))
-FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND n.nspname <> 'information_schema'
-  AND left(n.nspname, 3) <> 'pg_'"""
+{USER_RELATIONS}"""
 _POSTGRES_ENUMS = """
 SELECT 'enum:' || CASE WHEN n.nspname = current_schema() THEN '' ELSE n.nspname || '.' END
        || t.typname, string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder)

@@ -61,8 +61,8 @@ def reusing_engine(url: sa.URL | str) -> sa.Engine:
     revisions that made each ``rows()`` cost ~7 ms); its connections refuse ``ATTACH`` like the
     others. On PostgreSQL a new session starts with cold catalog caches: a ``rows()`` on a new
     connection cost 15 ms of client and server CPU at 200 revisions, 2 ms on a kept one. A kept
-    PostgreSQL session is reset when it goes back to the pool (``CLOSE ALL``, ``RESET ALL``,
-    ``DISCARD TEMP``, advisory locks released, rolled back: SQLAlchemy's custom reset recipe), so a
+    PostgreSQL session is reset when it goes back to the pool (rolled back, then ``CLOSE ALL``,
+    ``RESET ALL``, ``DISCARD TEMP``, advisory locks released: after SQLAlchemy's custom reset recipe), so a
     migration's ``SET search_path`` or temporary table does not reach the next use; other
     dialects pool nothing."""
     backend = make_url(url).get_backend_name()
