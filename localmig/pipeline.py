@@ -490,9 +490,10 @@ class Session:
         """Write the items' modules and the shared files (conftest.py...); hand-edited files stay
         unless ``force`` (``force_shared`` decides for the shared files; default: as ``force``)."""
         shared = force if force_shared is None else force_shared
+        # every target found before anything is written: each new file changes the folder, and a
+        # lookup after it would read every header in the folder again (quadratic in the history)
+        targets = [(self.target(item.revision), item.module) for item in items if item.plan.tests and item.module]
         results = [write_file(self.out / relative, text, force=shared, dry_run=dry_run)
                    for relative, text in self.shared_files().items()]
-        for item in items:
-            if item.plan.tests and item.module:
-                results.append(write_file(self.target(item.revision), item.module, force=force, dry_run=dry_run))
+        results += [write_file(target, module, force=force, dry_run=dry_run) for target, module in targets]
         return results

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 from pathlib import Path
@@ -106,10 +107,10 @@ def generated_files(folder: Path) -> dict[str, Path]:
     for path in sorted(folder.glob("test_*.py")) if folder.is_dir() else []:
         try:
             with path.open(encoding="utf-8", errors="replace") as handle:
-                first = handle.readline()
+                lines = list(itertools.takewhile(lambda line: line.startswith(HEADER_PREFIX), handle))
         except OSError:
             continue
-        header, _ = read_header(first)
+        header, _ = read_header("".join(lines) + "\n")  # the header only: the body is not read
         if header is not None and header.revision and header.revision not in found:
             found[header.revision] = path
     return found

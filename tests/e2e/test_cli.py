@@ -209,6 +209,23 @@ def test_hand_edited_kept_stale_rewritten_force_overwrites(project):
     assert statuses(root)["11ea01b3c5d7"] == "current"
 
 
+def test_a_changed_revision_message_keeps_its_module(project):
+    """The module belongs to its revision by its header, not its name: a new message (and slug) for the
+    revision rewrites the module it already has, and writes no second one beside it."""
+    root = project("linear")
+    suite = root / "tests" / "migrations"
+    assert generate(str(root)).returncode == 0
+    before = sorted(p.name for p in suite.glob("test_*.py"))
+    migration = root / load(root).by_id["11ea02e8f1a4"].path
+    migration.write_text(migration.read_text().replace('"""add authors.email', '"""give authors an email', 1))
+    assert load(root).by_id["11ea02e8f1a4"].slug.startswith("give_authors_an_email")
+
+    completed = generate(str(root))
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert sorted(p.name for p in suite.glob("test_*.py")) == before
+    assert statuses(root)["11ea02e8f1a4"] == "current"
+
+
 def test_a_file_localmig_did_not_write_is_kept(project):
     root = project("linear")
     suite = root / "tests" / "migrations"
