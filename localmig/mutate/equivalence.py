@@ -131,8 +131,7 @@ def _rows_through(history: MigrationHistory, revision: str, seeds: dict[str, lis
             present = database.tables()
             result[phase] = {t: database.rows(t, without=unstable.get(t, [])) for t in tables if t in present}
     finally:
-        database.dispose()
-        history.scratch.drop(database.name)
+        history.discard(database)
     return result
 
 

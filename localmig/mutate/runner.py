@@ -150,8 +150,7 @@ class _Run:
         return seed.write(self.work / f"{name}.seed.json"), database
 
     def drop(self, database: Database) -> None:
-        database.dispose()
-        self.history.scratch.drop(database.name)
+        self.history.discard(database)
 
 
 def reference_for(session: Session, revision: str) -> Reference:

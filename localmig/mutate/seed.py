@@ -132,7 +132,7 @@ def seed_history(history: Any, seed: Seed) -> None:
 
 def seed_from(history: Any, revision: str, *, snapshots: str | Path, server: str | None) -> tuple[Seed, Any]:
     """A seed for ``revision`` from a built history (localmig's capture): a fresh database in the
-    state just before it (the caller drops it: ``database.dispose()``, ``history.scratch.drop(database.name)``)."""
+    state just before it (the caller drops it: ``history.discard(database)``)."""
     from pytest_localmig import fingerprint, url_to_string
 
     index = history.order.index(revision)

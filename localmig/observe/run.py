@@ -223,8 +223,7 @@ def _run(history: MigrationHistory, revision: str, seeds: dict[str, list[dict[st
         result.after_downgrade = {t: database.rows(t) for t in readable if t in present and t in before.tables}
         return result
     finally:
-        database.dispose()
-        history.scratch.drop(database.name)
+        history.discard(database)
 
 
 def _unstable(first: dict[str, list[dict]], second: dict[str, list[dict]]) -> dict[str, list[str]]:

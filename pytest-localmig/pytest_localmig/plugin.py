@@ -12,7 +12,7 @@ the installed plugin when it runs the suite, else the copy of this runtime besid
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -56,12 +56,21 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture
-def migrations(request: pytest.FixtureRequest) -> MigrationHistory:
+def migrations(request: pytest.FixtureRequest) -> Iterator[MigrationHistory]:
     """The history of the test's suite, built once per session: ``schema_before/after(rev)``,
-    ``schema_after_downgrade(rev)``, ``schema_after_round_trip(rev)``, ``database_before/after(rev)``."""
+    ``schema_after_downgrade(rev)``, ``schema_after_round_trip(rev)``, ``database_before/after(rev)``
+    (the databases a test was given are dropped after it)."""
     suites: Suites | None = request.config.pluginmanager.get_plugin(PLUGIN_NAME)
     assert suites is not None  # registered at configure time, with this fixture
-    return suites.history_for(request.node)
+    yield from _serving(suites, request)
+
+
+def _serving(suites: Suites, request: pytest.FixtureRequest) -> Iterator[MigrationHistory]:
+    history = suites.history_for(request.node)
+    try:
+        yield history
+    finally:
+        history.release()
 
 
 def vendored_conftest(conftest: str, values: Mapping[str, Any]) -> tuple[Callable[..., Any], ...]:
@@ -87,10 +96,10 @@ def vendored_conftest(conftest: str, values: Mapping[str, Any]) -> tuple[Callabl
         config.pluginmanager.register(suites, name)
 
     @pytest.fixture
-    def migrations(request: pytest.FixtureRequest) -> MigrationHistory:
+    def migrations(request: pytest.FixtureRequest) -> Iterator[MigrationHistory]:
         manager = request.config.pluginmanager
         suites = manager.get_plugin(name) or manager.get_plugin(PLUGIN_NAME)
         assert suites is not None  # registered at configure time, with this fixture
-        return suites.history_for(request.node)
+        yield from _serving(suites, request)
 
     return pytest_addoption, pytest_configure, migrations

@@ -462,6 +462,50 @@ def test_kept_states_are_copied_without_replaying_and_hold_the_same_schema(tmp_p
         plain.close()
         kept.close()
 
+def scratch_files(history: MigrationHistory) -> set[str]:
+    return {name for name in os.listdir(history.folder) if name.endswith(".db")}
+
+
+def test_templates_beyond_the_cap_are_dropped_and_made_again_when_asked(tmp_path, monkeypatch):
+    """Templates other than the checkpoints are kept up to EXTRA_TEMPLATES, least recently used dropped
+    first: the scratch folder stays bounded, and a state whose template was dropped is made again, right."""
+    monkeypatch.setattr(MigrationHistory, "EXTRA_TEMPLATES", 2)
+    root = copy_example("demo", tmp_path)
+    history = MigrationHistory(load(root).config(), folder=str(tmp_path / "capped"))
+    try:
+        history.build()
+        checkpoints = len(history._templates)
+        inner = [r for i, r in enumerate(history.applied) if (i + 1) % history.CHECKPOINT_EVERY][:5]
+        assert len(inner) == 5
+        for revision in inner + inner[:2]:  # the first two again: dropped by then, made again
+            database = history.database_after(revision)
+            try:
+                assert database.schema().objects == history.schema_after(revision).objects, revision
+            finally:
+                history.discard(database)
+            assert len(history._templates) <= checkpoints + 2
+            assert len(scratch_files(history)) == len(history._templates) == len(history.scratch.created)
+        assert history.runner.env_runs > 7  # ... each replayed from the nearest checkpoint
+    finally:
+        history.close()
+
+
+def test_release_drops_the_databases_given_out_and_discard_one(tmp_path):
+    root = copy_example("demo", tmp_path)
+    history = MigrationHistory(load(root).config(), folder=str(tmp_path / "given"))
+    try:
+        first, second = history.database_before(history.order[1]), history.database_after(history.order[2])
+        assert len(scratch_files(history)) == len(history._templates) + 2
+        history.discard(first)
+        assert len(scratch_files(history)) == len(history._templates) + 1
+        history.release()  # the other one
+        assert len(scratch_files(history)) == len(history._templates)
+        history.release()  # nothing left to drop
+        assert first.name not in history.scratch.created and second.name not in history.scratch.created
+    finally:
+        history.close()
+
+
 def test_topological_order_puts_needs_first(tmp_path):
     from alembic.script import ScriptDirectory
 

@@ -94,8 +94,7 @@ class ScenarioRunner:
                 present = database.tables()
                 result.steps[step] = StepResult(rows={t: database.rows(t) for t in readable if t in present})
         finally:
-            database.dispose()
-            history.scratch.drop(database.name)
+            history.discard(database)
         return result
 
 
