@@ -5,7 +5,7 @@ subprocess) before pytest imports any test module. Refused, recorded and raised 
 :class:`PolicyViolation` (``localmig policy: ...``), which the test sees as a failure:
 
 - opening a file for writing, creating, removing, renaming or changing one outside the stage
-  folder and the scratch folders (``<tmp>/migrations-*``, in memory where /dev/shm exists);
+  folder and the scratch folders (``migrations-*`` in ``$LOCALMIG_SCRATCH_DIR``, /dev/shm or ``<tmp>``);
 - opening a SQLite database outside those folders (``sqlite3.connect``), loading SQLite extensions;
 - any socket connection but to the scratch PostgreSQL server (host and port of the scratch URL),
   name lookups of other hosts (a DNS query carries data off the machine too), UDP ``sendto``;
@@ -32,6 +32,8 @@ import tempfile
 import threading
 from typing import Any
 
+from pytest_localmig.scratch import scratch_base
+
 ENVIRONMENT = "LOCALMIG_POLICY"  # JSON: {"stage": folder, "record": file, "db_host": str|null, "db_port": int|null}
 MARK = "localmig policy:"
 PROGRAMS = {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
@@ -53,7 +55,7 @@ class Policy:
 
     def __init__(self, stage: str, record: str, db_host: str | None = None, db_port: int | None = None) -> None:
         self.roots = [os.path.realpath(stage)]
-        bases = ("/dev/shm", tempfile.gettempdir())
+        bases = ("/dev/shm", tempfile.gettempdir(), scratch_base())
         self.scratch_bases = {os.path.realpath(base) for base in bases if os.path.isdir(base)}
         self.record = record
         self.db_port = db_port

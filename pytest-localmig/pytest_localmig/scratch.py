@@ -303,9 +303,38 @@ class PostgresScratch(ScratchServer):
                 self.admin.dispose()
 
 
+SCRATCH_DIR_ENV = "LOCALMIG_SCRATCH_DIR"  # where the SQLite scratch folders go, if set
+MEMORY = "/dev/shm"
+MEMORY_NEEDED = 1 << 30  # bytes free in /dev/shm to use it: a container's is often 64 MiB
+
+
+def scratch_base() -> str:
+    """Where scratch folders are made: ``$LOCALMIG_SCRATCH_DIR`` if set; else /dev/shm (in memory) where the
+    system has one with at least 1 GiB free; else the system's temporary folder. (A suite of 1,000 synthetic
+    revisions peaks at about 400 MB there: templates every few revisions and a few more.)"""
+    chosen = os.environ.get(SCRATCH_DIR_ENV)
+    if chosen:
+        return os.path.abspath(chosen)
+    try:
+        usable = os.path.isdir(MEMORY) and os.access(MEMORY, os.W_OK) and _free(MEMORY) >= MEMORY_NEEDED
+    except OSError:
+        usable = False
+    return MEMORY if usable else tempfile.gettempdir()
+
+
+def _free(folder: str) -> int:
+    stat = os.statvfs(folder)
+    return stat.f_bavail * stat.f_frsize
+
+
 def scratch_folder() -> str:
-    """A new temporary folder, in memory (/dev/shm) where the system has one."""
-    memory = "/dev/shm"
-    base = memory if os.path.isdir(memory) and os.access(memory, os.W_OK) else None
-    return tempfile.mkdtemp(prefix="migrations-", dir=base)
+    """A new temporary folder in :func:`scratch_base`."""
+    base = scratch_base()
+    try:
+        os.makedirs(base, exist_ok=True)
+        return tempfile.mkdtemp(prefix="migrations-", dir=base)
+    except OSError as error:
+        source = f" (${SCRATCH_DIR_ENV})" if os.environ.get(SCRATCH_DIR_ENV) else ""
+        raise HarnessError(f"cannot make a scratch folder in {base}{source}: {error.strerror or error}; "
+                           f"set {SCRATCH_DIR_ENV} to a writable folder") from None
 

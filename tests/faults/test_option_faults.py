@@ -159,6 +159,15 @@ def test_db_url_naming_a_database_that_does_not_exist(linear, guard, pg_url):
     kept.unchanged()
 
 
+def test_a_scratch_dir_that_cannot_be_made(linear, guard, tmp_path, monkeypatch):
+    (tmp_path / "a file").write_text("")
+    kept = guard(linear)
+    monkeypatch.setenv("LOCALMIG_SCRATCH_DIR", str(tmp_path / "a file"))
+    assert_fault(invoke("scan", linear), ExitCode.CAPTURE, "cannot make a scratch folder in", "a file",
+                 "set LOCALMIG_SCRATCH_DIR to a writable folder")
+    kept.unchanged()
+
+
 @pytest.mark.slow
 def test_db_url_with_a_wrong_password(linear, guard, password_pg):
     wrong = password_pg.replace(":right-password@", ":wrong-password@")

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from pytest_localmig import (
     EnvironmentIgnoresURL,
+    HarnessError,
     MigrationFailed,
     MigrationHistory,
     PostgresScratch,
@@ -504,6 +506,29 @@ def test_release_drops_the_databases_given_out_and_discard_one(tmp_path):
         assert first.name not in history.scratch.created and second.name not in history.scratch.created
     finally:
         history.close()
+
+
+def test_scratch_folders_go_where_localmig_scratch_dir_says_else_to_memory_with_room(tmp_path, monkeypatch):
+    from pytest_localmig import scratch
+
+    monkeypatch.delenv(scratch.SCRATCH_DIR_ENV, raising=False)
+    monkeypatch.setattr(scratch, "MEMORY_NEEDED", 1 << 62)  # no /dev/shm has that much room: the temp folder
+    assert scratch.scratch_base() == tempfile.gettempdir()
+    monkeypatch.setenv(scratch.SCRATCH_DIR_ENV, str(tmp_path / "scratch" / "here"))
+    root = copy_example("demo", tmp_path)
+    history = MigrationHistory(load(root).config())
+    try:
+        assert Path(history.folder).parent == tmp_path / "scratch" / "here"
+        history.build(history.order[2])
+        assert scratch_files(history)
+    finally:
+        history.close()
+    assert list((tmp_path / "scratch" / "here").iterdir()) == []
+    (tmp_path / "a file").write_text("")
+    monkeypatch.setenv(scratch.SCRATCH_DIR_ENV, str(tmp_path / "a file"))
+    with pytest.raises(HarnessError, match=f"cannot make a scratch folder in {tmp_path / 'a file'} "
+                                           rf"\(\${scratch.SCRATCH_DIR_ENV}\): .*; set {scratch.SCRATCH_DIR_ENV}"):
+        MigrationHistory(load(root).config())
 
 
 def test_topological_order_puts_needs_first(tmp_path):
