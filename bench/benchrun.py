@@ -1,10 +1,13 @@
-"""Running and timing subprocesses for bench/capture.py: wall time, CPU time and peak RSS.
+"""Running and timing subprocesses for bench/capture.py: wall time, CPU time, peak RSS and peak scratch space.
 
 CPU time is user + system of the process and every descendant it waited for (``os.wait4``'s
 rusage), which other load on a shared machine disturbs much less than wall time. Peak RSS is the
 largest resident set of that process tree (Linux's ``ru_maxrss`` of a reaped child covers its
 reaped descendants). For a PostgreSQL server on this machine the server's own CPU time is added
 (``server_cpu``): the postmaster's reaped backends plus its live processes, read from /proc.
+Peak scratch space is the largest total size of the SQLite scratch files, in a folder of the run's
+own (``LOCALMIG_SCRATCH_DIR``, in /dev/shm where there is one: memory, not counted in RSS), read
+every 0.2 s.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +36,7 @@ class Sample:
     wall: float  # seconds on the clock
     cpu: float  # user + system seconds of the process tree (plus a local PostgreSQL server's, if any)
     rss: float = 0.0  # peak resident set of the process tree, MiB
+    scratch: float = 0.0  # peak size of its SQLite scratch files, MiB
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,42 @@ class Done:
 
 
 def add(*samples: Sample) -> Sample:
-    return Sample(sum(s.wall for s in samples), sum(s.cpu for s in samples), max(s.rss for s in samples))
+    return Sample(sum(s.wall for s in samples), sum(s.cpu for s in samples), max(s.rss for s in samples),
+                  max(s.scratch for s in samples))
+
+
+class ScratchWatch:
+    """The peak total size of the files below ``folder``, read every ``interval`` seconds while in use."""
+
+    def __init__(self, folder: str, interval: float = 0.2) -> None:
+        self.folder, self.interval, self.peak = folder, interval, 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> ScratchWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        while True:
+            self.peak = max(self.peak, _size(self.folder))
+            if self._done.wait(self.interval):
+                return
+
+
+def _size(folder: str) -> int:
+    total = 0
+    for root, _, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.stat(os.path.join(root, name)).st_size
+            except OSError:  # dropped meanwhile
+                continue
+    return total
 
 
 def use_bytecode_cache(work: Path, enabled: bool) -> str:
@@ -108,18 +148,22 @@ SERVER = ServerClock(None)
 
 def run(command: list[str], cwd: Path, *, check: bool = True, ok: tuple[int, ...] = (0,)) -> tuple[Sample, Done]:
     """Run a subprocess; its wall and CPU time, peak RSS and result; raise with its output if it failed."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+    memory = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err, \
+            tempfile.TemporaryDirectory(prefix="bench-scratch-", dir=memory) as scratch:
         server = SERVER.seconds()
         started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err, text=True, env=ENVIRONMENT)
-        _, status, usage = os.wait4(process.pid, 0)
+        with ScratchWatch(scratch) as watch:
+            process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err, text=True,
+                                       env={**ENVIRONMENT, "LOCALMIG_SCRATCH_DIR": scratch})
+            _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
         cpu = usage.ru_utime + usage.ru_stime + SERVER.seconds() - server
         out.seek(0)
         err.seek(0)
         done = Done(process.returncode, out.read(), err.read())
-    sample = Sample(wall, cpu, usage.ru_maxrss / 1024)
+    sample = Sample(wall, cpu, usage.ru_maxrss / 1024, watch.peak / 2**20)
     if check and done.returncode not in ok:
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-25:])
         raise BenchError(f"{' '.join(command)} exited {done.returncode}:\n{tail}")

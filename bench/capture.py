@@ -19,7 +19,8 @@ downgrade correct) and measures, in the same run, ``--repeat`` times:
 
 Times are CPU seconds (user + system of the process tree, plus a PostgreSQL server's when it
 runs on this machine), which other load disturbs much less than wall time; the xdist speedup is
-wall time (that is what workers buy). Peak RSS is of the process tree. The per-revision rows and
+wall time (that is what workers buy). Peak RSS is of the process tree; "scratch" is the peak size of
+its SQLite scratch files (in /dev/shm: memory RSS does not show). The per-revision rows and
 the growth factor (per-revision time at N over per-revision time at the smallest N) show whether
 a cost grows with the square of the history. PASS/MISS per target of issue 13 is printed last.
 Exit status: 0 every target met and the suite clean, 1 a target missed or a test failed, 2 the
@@ -218,10 +219,12 @@ def report(results: list[Result], args: argparse.Namespace, database: Database) 
         rows.append([str(r.size), str(r.tests), fmt(median(r.base_disk)), fmt(base), fmt(cap), f"{cap / base:.2f}",
                      fmt(gen), fmt(s0), f"{s0 / base:.2f}", fmt(w0), fmt(w2), f"{w0 / w2:.2f}",
                      fmt(cap / r.size, "ms", 1000), fmt(gen / r.size, "ms", 1000), fmt(s0 / r.size, "ms", 1000),
-                     f"{max(s.rss for s in r.capture):.0f}M", f"{max(s.rss for s in r.suite):.0f}M"])
+                     f"{max(s.rss for s in r.capture):.0f}M", f"{max(s.rss for s in r.suite):.0f}M",
+                     f"{max(s.scratch for s in r.generate):.0f}M", f"{max(s.scratch for s in r.suite):.0f}M"])
     print(render_table(["N", "tests", "base disk", "base", "capture", "cap/base", "generate", "suite -n0",
                         "suite/base", "wall -n0", f"wall -n{args.workers}", "speedup", "capture/rev",
-                        "generate/rev", "suite/rev", "RSS capture", "RSS suite"], rows))
+                        "generate/rev", "suite/rev", "RSS capture", "RSS suite", "scratch gen",
+                        "scratch suite"], rows))
     targets: list[tuple[str, float, float, bool]] = []
     smallest = results[0]
     for r in results:
