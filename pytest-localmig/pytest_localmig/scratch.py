@@ -331,7 +331,8 @@ def scratch_folder() -> str:
     """A new temporary folder in :func:`scratch_base`."""
     base = scratch_base()
     try:
-        os.makedirs(base, exist_ok=True)
+        if not os.path.isdir(base):  # (not makedirs(exist_ok=True): a mkdir of /dev/shm is refused under the policy)
+            os.makedirs(base)
         return tempfile.mkdtemp(prefix="migrations-", dir=base)
     except OSError as error:
         source = f" (${SCRATCH_DIR_ENV})" if os.environ.get(SCRATCH_DIR_ENV) else ""
