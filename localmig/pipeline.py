@@ -28,7 +28,7 @@ from .baseline import (
     read_baseline,
 )
 from .cancel import CancelToken, never
-from .capture import Capture, Finding, HistoryCapture, quiet_role_notes
+from .capture import Capture, Finding, HistoryCapture, ScratchFull, quiet_role_notes, scratch_errors
 from .engines.deterministic import plan_for
 from .engines.model import Conversation
 from .errors import Cancelled, CaptureError, LocalmigError, ModelError, ModelNotPulled, ModelUnavailable, VerifyError
@@ -262,6 +262,7 @@ class Session:
 
     # ---- generating: the stages in order
 
+    @scratch_errors()  # a full scratch disk: one CaptureError, not a failure per revision
     def generate(self, revisions: list[RevisionInfo], hints: dict[str, str] | None = None, *, jobs: int = 1,
                  keep_failing: bool = False, cancel: CancelToken | None = None) -> list[ReviewItem]:
         """Plan (both engines), render and verify tests for ``revisions``; repair failing model
@@ -293,7 +294,7 @@ class Session:
         revision that cannot be planned or rendered does not sink the others."""
         try:
             return work()
-        except (Cancelled, CaptureError, ModelError, KeyboardInterrupt):
+        except (Cancelled, CaptureError, ScratchFull, ModelError, KeyboardInterrupt):
             raise  # not about this revision: the database, the model or the user
         except Exception as error:
             bug = "" if isinstance(error, LocalmigError) else " (a localmig bug; LOCALMIG_DEBUG=1 shows the traceback)"

@@ -21,9 +21,10 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from pytest_localmig import FULL_MARK
 from sqlalchemy.engine import make_url
 
-from .capture import Finding
+from .capture import Finding, scratch_full_error
 from .errors import Cancelled, VerifyError
 from .outcomes import ExpectedModule, Outcome, TestOutcome, VerificationResult, classify
 from .policy import ENVIRONMENT as POLICY_ENVIRONMENT
@@ -127,8 +128,21 @@ def run_suite(
             raise VerifyError(f"pytest could not run the generated suite (exit {returncode}):\n{tail}")
         refusals = recorded(str(record))
         outcomes, errors = _outcomes(report, expected, findings, refusals)
+        full = _scratch_full(outcomes)
+        if full is not None:  # the machine's limit: no outcome of this run says anything about a migration
+            raise scratch_full_error(full)
     return VerificationResult(outcomes=outcomes, duration=duration, returncode=returncode, collection_errors=errors,
                               refusals=[f"{r.get('test') or 'outside a test'}: {r.get('reason')}" for r in refusals])
+
+
+def _scratch_full(outcomes: list[TestOutcome]) -> str | None:
+    """The runtime's "scratch space is full" message in a failed test's report, if any."""
+    for outcome in outcomes:
+        for text in (outcome.message, outcome.output):
+            at = text.find(FULL_MARK)
+            if at >= 0:
+                return text[at:].splitlines()[0]
+    return None
 
 
 def _server(db_url: str | None) -> dict[str, object]:

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pytest_localmig import EnvironmentIgnoresURL, MigrationRunner
+from pytest_localmig.errors import as_scratch_full
 
 from ..errors import CaptureError, ProjectError
 
@@ -75,8 +76,8 @@ class EnvironmentWatch:
                 raise
             except EnvironmentIgnoresURL:
                 raise
-            except Exception as error:
-                if self.steps_started == started and self._failure is None:
+            except Exception as error:  # (a full scratch disk is the runner's ScratchFull, not env.py's failure)
+                if self.steps_started == started and self._failure is None and as_scratch_full(error, "") is None:
                     self._failure = self._env_error(f"raised {type(error).__name__}: {error}", error)
                 raise
             if self.steps_started == started and self._failure is None:

@@ -20,6 +20,7 @@ from pytest_localmig import (
     InitialSchemaError,
     MigrationFailed,
     MigrationHistory,
+    ScratchFull,
     initial_schema,
 )
 from pytest_localmig.roles import ScratchRoleNote
@@ -182,6 +183,8 @@ class Capture:
             return None
         try:
             return self.history.models_differences(heads[0])
+        except ScratchFull:
+            raise
         except Exception:
             return None
 
@@ -390,6 +393,8 @@ def _env_guard(watch: EnvironmentWatch) -> Iterator[None]:
         yield
     except SystemExit as exited:  # env.py's own exit (a migration's is a finding): never localmig's exit
         raise (watch.failure() or CaptureError(f"the project's code called sys.exit({exited.code!r})")) from None
+    except ScratchFull as error:
+        raise scratch_full_error(str(error)) from None
     except EnvironmentIgnoresURL as error:
         raise CaptureError(
             f"the project's env.py ignores the database URL localmig hands over: {error}. "
@@ -397,3 +402,19 @@ def _env_guard(watch: EnvironmentWatch) -> Iterator[None]:
             hint="run with --builtin-env (and --metadata module:attr for naming conventions), "
             "or make env.py use config.attributes['connection'] / the sqlalchemy.url option",
         ) from None
+
+
+def scratch_full_error(text: str) -> CaptureError:
+    """The runtime's full scratch disk (a :class:`ScratchFull` message) as localmig reports it, exit 4."""
+    message, _, hint = text.rpartition("; ")
+    return CaptureError(message or hint, hint=hint if message else None)
+
+
+@contextmanager
+def scratch_errors() -> Iterator[None]:
+    """A full scratch disk met anywhere in the block (a model scenario's seed rows, say) is a
+    CaptureError: one message and exit 4, never one failure per revision."""
+    try:
+        yield
+    except ScratchFull as error:
+        raise scratch_full_error(str(error)) from None

@@ -15,7 +15,7 @@ from typing import Any
 
 from alembic.config import Config
 from pydantic import BaseModel, Field
-from pytest_localmig import MigrationFailed, MigrationHistory
+from pytest_localmig import MigrationFailed, MigrationHistory, ScratchFull
 
 from ..observe import observe
 from ..project import RevisionInfo
@@ -125,6 +125,8 @@ def _rows_through(history: MigrationHistory, revision: str, seeds: dict[str, lis
         for phase in ("upgrade", "downgrade"):
             try:
                 getattr(database, phase)(revision)
+            except ScratchFull:
+                raise
             except Exception as error:  # the migration's failure on rows is what is compared
                 result[phase] = f"error: {_error(error)}"
                 break

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, Field
-from pytest_localmig import MigrationHistory, describe_error
+from pytest_localmig import MigrationHistory, ScratchFull, describe_error
 
 from ..project import RevisionInfo
 from ..schema import SchemaSnapshot
@@ -202,6 +202,8 @@ def _run(history: MigrationHistory, revision: str, seeds: dict[str, list[dict[st
             for row in rows:
                 try:
                     database.insert(table, [row])
+                except ScratchFull:
+                    raise
                 except Exception:  # a constraint we could not foresee: leave the row out
                     continue
                 result.accepted.setdefault(table, []).append(row)
@@ -209,6 +211,8 @@ def _run(history: MigrationHistory, revision: str, seeds: dict[str, list[dict[st
         result.seeds_read = {t: database.rows(t) for t in seeds}
         try:
             database.upgrade(revision)
+        except ScratchFull:
+            raise
         except Exception as error:  # the migration's failure on rows is the observation
             result.upgrade_error = describe_error(error, folders)
             return result
@@ -216,6 +220,8 @@ def _run(history: MigrationHistory, revision: str, seeds: dict[str, list[dict[st
         result.after_upgrade = {t: database.rows(t) for t in readable if t in present}
         try:
             database.downgrade(revision)
+        except ScratchFull:
+            raise
         except Exception as error:
             result.downgrade_error = describe_error(error, folders)
             return result

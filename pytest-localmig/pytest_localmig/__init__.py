@@ -19,7 +19,7 @@ from .version import API_VERSION, FIRST_RELEASE, MIN_API_VERSION, __version__
 
 if TYPE_CHECKING:
     from .database import Database
-    from .errors import EnvironmentIgnoresURL, HarnessError, InitialSchemaError, MigrationFailed
+    from .errors import FULL_MARK, EnvironmentIgnoresURL, HarnessError, InitialSchemaError, MigrationFailed, ScratchFull
     from .guard import connect_guard
     from .history import MigrationHistory
     from .initial import initial_schema
@@ -39,6 +39,8 @@ _LAZY = {
     "HarnessError": "errors",
     "InitialSchemaError": "errors",
     "MigrationFailed": "errors",
+    "ScratchFull": "errors",
+    "FULL_MARK": "errors",
     "connect_guard": "guard",
     "MigrationHistory": "history",
     "initial_schema": "initial",
@@ -72,6 +74,7 @@ __all__ = [
     "API_VERSION",
     "ENV_FOLDER",
     "FIRST_RELEASE",
+    "FULL_MARK",
     "MIN_API_VERSION",
     "RUNTIME_NAME",
     "SETTINGS_NAME",
@@ -85,6 +88,7 @@ __all__ = [
     "PostgresScratch",
     "SQLiteScratch",
     "SchemaView",
+    "ScratchFull",
     "ScratchServer",
     "Snapshot",
     "SuiteSettings",

@@ -7,12 +7,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .errors import scratch_space
 from .plain import execute, schema_of
 from .reflection import qualified, user_schemas
 from .rows import read_rows, row_table
 from .runner import MigrationRunner
 from .snapshot import table_fingerprint
-from .urls import reusing_engine
+from .urls import reusing_engine, scratch_place
 from .views import SchemaView
 
 
@@ -65,7 +66,8 @@ class Database:
 
     def insert(self, table: str, rows: list[dict[str, Any]]) -> None:
         """Insert rows (dicts of column values) into ``[schema.]table`` and commit."""
-        with self.engine.begin() as connection:
+        where, server = scratch_place(self.url)
+        with scratch_space(where, server=server), self.engine.begin() as connection:
             target = self._table(connection, table)
             for row in rows:
                 connection.execute(sa.insert(target).values(**row))
@@ -78,7 +80,9 @@ class Database:
     def execute(self, statement: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run one SQL statement in its own transaction; return its rows, if any, as dicts."""
         self._schema_may_change()
-        return execute(self.engine, statement, parameters)
+        where, server = scratch_place(self.url)
+        with scratch_space(where, server=server):
+            return execute(self.engine, statement, parameters)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -16,7 +16,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationStep
 
 from .database import Database
-from .errors import EnvironmentIgnoresURL, MigrationFailed
+from .errors import EnvironmentIgnoresURL, MigrationFailed, ScratchFull
 from .models import differences_from_models
 from .runner import MigrationRunner, describe_error
 from .scratch import ScratchServer, scratch_folder
@@ -144,7 +144,7 @@ class MigrationHistory:
 
         try:
             self.runner.run(database.url, steps)
-        except EnvironmentIgnoresURL:
+        except (EnvironmentIgnoresURL, ScratchFull):  # not the migration's failure
             self.discard(database)
             raise
         except Exception as error:  # noqa: BLE001 - the migration's own failure: record it, redo the rest
@@ -351,7 +351,7 @@ class MigrationHistory:
 
         try:
             self.runner.run(database.url, steps)
-        except EnvironmentIgnoresURL:
+        except (EnvironmentIgnoresURL, ScratchFull):  # not the migration's failure
             raise
         except Exception as error:  # noqa: BLE001 - the migration's own failure: record it
             errors = self.round_trip_errors if position["phase"] == "round trip" else self.downgrade_errors

@@ -22,9 +22,9 @@ from alembic.script import ScriptDirectory
 from alembic.util import load_python_file
 from sqlalchemy.engine import make_url
 
-from .errors import EnvironmentIgnoresURL, HarnessError
+from .errors import EnvironmentIgnoresURL, HarnessError, scratch_space
 from .guard import guarded_connects
-from .urls import new_engine, same_database, url_to_string
+from .urls import new_engine, same_database, scratch_place, url_to_string
 from .watchdog import limited
 
 
@@ -121,6 +121,7 @@ class MigrationRunner:
         The steps are taken one at a time, so the iterator may look at the database (through
         ``migration_context.connection``) between two steps. ``engine``: the caller's engine on
         ``url`` (kept open; by default a new engine that pools nothing, disposed of after the run).
+        An error saying the disk is full is :class:`ScratchFull`, not the migration's failure.
         """
         ran: list[bool] = []
         self.env_runs += 1
@@ -140,8 +141,9 @@ class MigrationRunner:
         self.config.set_main_option("sqlalchemy.url", url_to_string(url).replace("%", "%%"))
         own = engine is None
         engine = new_engine(url) if engine is None else engine
+        where, server = scratch_place(url)
         try:
-            with engine.connect() as connection:
+            with scratch_space(where, server=server), engine.connect() as connection:
                 self.config.attributes["connection"] = connection
                 with guarded_connects(url), EnvironmentContext(self.config, self.script, fn=migrations):
                     self.script.run_env()

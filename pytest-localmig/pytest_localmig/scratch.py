@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from .errors import HarnessError
+from .errors import SCRATCH_DIR_ENV, HarnessError, scratch_space
 from .roles import (
     ROLE_PREFIX,
     ROLE_SWITCH,
@@ -83,28 +83,38 @@ class SQLiteScratch(ScratchServer):
         return sa.URL.create("sqlite", database=self._path(name))
 
     def create(self, name: str) -> sa.URL:
-        open(self._path(name), "wb").close()
+        with scratch_space(f"in {self.folder}"):
+            open(self._path(name), "wb").close()
         self.created.append(name)
         return self.url(name)
 
     def copy(self, source: str, name: str) -> sa.URL:
-        shutil.copyfile(self._path(source), self._path(name))
-        self.created.append(name)
-        return self.url(name)
+        return self._copy_file(self._path(source), name)
 
     def adopt(self, name: str, source: sa.URL | str) -> sa.URL:
-        shutil.copyfile(make_url(source).database or "", self._path(name))
+        return self._copy_file(make_url(source).database or "", name)
+
+    def _copy_file(self, source: str, name: str) -> sa.URL:
+        try:
+            with scratch_space(f"in {self.folder}"):
+                shutil.copyfile(source, self._path(name))
+        except BaseException:
+            self._remove(name)  # a part copied before the disk filled
+            raise
         self.created.append(name)
         return self.url(name)
 
     def drop(self, name: str) -> None:
+        self._remove(name)
+        if name in self.created:
+            self.created.remove(name)
+
+    def _remove(self, name: str) -> None:
         for suffix in ("", "-journal", "-wal", "-shm"):
             try:
                 os.remove(self._path(name) + suffix)
             except FileNotFoundError:
                 pass
-        if name in self.created:
-            self.created.remove(name)
 
 
 class PostgresScratch(ScratchServer):
@@ -190,7 +200,9 @@ class PostgresScratch(ScratchServer):
         connection = self._admin_connection
         if connection is None or connection.closed or connection.invalidated:
             connection = self._admin_connection = self.admin.connect()
-        connection.exec_driver_sql(statement)
+        host = f"{self.server_url.host or 'localhost'}:{self.server_url.port or 5432}"
+        with scratch_space(f"on the PostgreSQL server {host}", server=True):
+            connection.exec_driver_sql(statement)
 
     def _execute_apart(self, statement: str) -> None:
         """Run one statement on a session of its own (the drops at close run several at once)."""
@@ -303,7 +315,6 @@ class PostgresScratch(ScratchServer):
                 self.admin.dispose()
 
 
-SCRATCH_DIR_ENV = "LOCALMIG_SCRATCH_DIR"  # where the SQLite scratch folders go, if set
 MEMORY = "/dev/shm"
 MEMORY_NEEDED = 1 << 30  # bytes free in /dev/shm to use it: a container's is often 64 MiB
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .errors import HarnessError
+from .errors import HarnessError, ScratchFull
 from .settings import RUNTIME_NAME, SETTINGS_NAME, SuiteSettings, incompatibility
 
 if TYPE_CHECKING:
@@ -273,6 +273,15 @@ class Suites:
         suite = self.suite_of(item.path)
         if suite is not None and suite.refusal is not None:
             pytest.fail(f"pytest-localmig: {suite.refusal}", pytrace=False)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        """A full scratch disk stops the session after the test that met it: every test after it would
+        fail the same way, and none of those failures would be about a migration."""
+        yield
+        if (self.suites and call.excinfo is not None and call.excinfo.errisinstance(ScratchFull)
+                and self.suite_of(item.path) is not None):
+            item.session.shouldstop = f"pytest-localmig: {call.excinfo.value}"
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         for suite in self.suites.values():

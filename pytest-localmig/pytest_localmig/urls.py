@@ -31,6 +31,14 @@ def same_database(a: sa.URL | str, b: sa.URL | str) -> bool:
 ATTACH_EVENT = "localmig.sqlite.attach"  # audited before ATTACH is refused (localmig's policy records it)
 
 
+def scratch_place(url: sa.URL | str) -> tuple[str, bool]:
+    """Where the database at ``url`` lives, in words, and whether that is a server (for messages)."""
+    url = make_url(url)
+    if url.get_backend_name() == "sqlite":
+        return f"in {os.path.dirname(url.database or '') or os.getcwd()}", False
+    return f"on the {url.get_backend_name()} server {url.host or 'localhost'}:{url.port or 'default port'}", True
+
+
 def refuse_attach(action: int, first: str | None, second: str | None, database: str | None,
                   trigger: str | None) -> int:
     """A SQLite authorizer: a scratch database may not ``ATTACH`` another one (``VACUUM INTO`` is

@@ -12,7 +12,7 @@ import threading
 from typing import Any
 
 from pydantic import BaseModel, Field
-from pytest_localmig import MigrationHistory, describe_error
+from pytest_localmig import MigrationHistory, ScratchFull, describe_error
 
 from ...capture.logs import quiet_migrations
 from .types import Scenario, SeedRows
@@ -76,6 +76,8 @@ class ScenarioRunner:
                 for row_number, row in enumerate(item.rows):
                     try:
                         database.insert(item.table, [row])
+                    except ScratchFull:
+                        raise
                     except Exception as error:  # a constraint the format cannot know (CHECK, trigger...)
                         if not one_by_one:
                             raise
@@ -88,6 +90,8 @@ class ScenarioRunner:
             for step in scenario.steps:
                 try:
                     (database.upgrade if step == "upgrade" else database.downgrade)(revision)
+                except ScratchFull:
+                    raise
                 except Exception as error:  # the migration's failure on these rows is the observation
                     result.steps[step] = StepResult(error=describe_error(error, folders))
                     break
