@@ -339,14 +339,67 @@ def _free(folder: str) -> int:
 
 
 def scratch_folder() -> str:
-    """A new temporary folder in :func:`scratch_base`."""
+    """A new temporary folder in :func:`scratch_base`, named after this process (``migrations-<pid
+    namespace>-<pid>-...``); the folders there of processes that are gone are removed first
+    (:func:`sweep_orphans`)."""
     base = scratch_base()
     try:
         if not os.path.isdir(base):  # (not makedirs(exist_ok=True): a mkdir of /dev/shm is refused under the policy)
             os.makedirs(base)
-        return tempfile.mkdtemp(prefix="migrations-", dir=base)
+        folder = tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{_pid_namespace()}-{os.getpid()}-", dir=base)
     except OSError as error:
         source = f" (${SCRATCH_DIR_ENV})" if os.environ.get(SCRATCH_DIR_ENV) else ""
         raise HarnessError(f"cannot make a scratch folder in {base}{source}: {error.strerror or error}; "
                            f"set {SCRATCH_DIR_ENV} to a writable folder") from None
+    sweep_orphans(base)
+    return folder
 
+
+FOLDER_PREFIX = "migrations-"
+ORPHAN_AGE = 60.0  # seconds a dead process's folder is left alone (its last files may still be closing)
+_SQLITE_FILES = (".db", ".db-journal", ".db-wal", ".db-shm")
+
+
+def sweep_orphans(base: str, min_age: float = ORPHAN_AGE) -> list[str]:
+    """Remove the scratch folders in ``base`` whose process is gone: a run killed with SIGKILL (by the
+    OOM killer, or a CI timeout) cannot remove its own, and in /dev/shm they hold memory until reboot.
+    Only folders named by :func:`scratch_folder` in this pid namespace (a pid of another container
+    means nothing here), of a pid no process has, unchanged for ``min_age`` seconds and holding
+    nothing but SQLite files. Returns the folders removed."""
+    namespace, removed = _pid_namespace(), list[str]()
+    try:
+        entries = list(os.scandir(base))
+    except OSError:
+        return removed
+    for entry in entries:
+        prefix, _, rest = entry.name.partition(FOLDER_PREFIX)
+        owner, _, pid = rest.partition("-")
+        pid = pid.partition("-")[0]
+        if prefix or owner != namespace or not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue
+        try:
+            if not entry.is_dir(follow_symlinks=False) or time.time() - entry.stat().st_mtime < min_age:
+                continue
+            if all(name.endswith(_SQLITE_FILES) for name in os.listdir(entry.path)):
+                shutil.rmtree(entry.path)
+                removed.append(entry.path)
+        except OSError:  # another run removed it first, or it is not ours to remove
+            continue
+    return removed
+
+
+def _pid_namespace() -> str:
+    try:
+        return str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        return "0"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # (PermissionError: another user's process)
+        return True
+    return True

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -529,6 +532,54 @@ def test_scratch_folders_go_where_localmig_scratch_dir_says_else_to_memory_with_
     with pytest.raises(HarnessError, match=f"cannot make a scratch folder in {tmp_path / 'a file'} "
                                            rf"\(\${scratch.SCRATCH_DIR_ENV}\): .*; set {scratch.SCRATCH_DIR_ENV}"):
         MigrationHistory(load(root).config())
+
+
+KILLED_RUN = """
+import os, signal, sqlite3
+from pytest_localmig.scratch import scratch_folder
+folder = scratch_folder()
+sqlite3.connect(os.path.join(folder, "mig_x_db1.db")).execute("CREATE TABLE t (x)").connection.commit()
+print(folder, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)  # as the OOM killer would: nothing runs after this
+"""
+
+
+def test_the_scratch_folders_of_killed_runs_are_removed_by_the_next_one_and_nothing_else(tmp_path, monkeypatch):
+    from pytest_localmig import scratch
+
+    monkeypatch.setenv(scratch.SCRATCH_DIR_ENV, str(tmp_path))
+    killed = []
+    for _ in range(2):
+        run = subprocess.run([sys.executable, "-c", KILLED_RUN], capture_output=True, text=True,
+                             env={**os.environ, scratch.SCRATCH_DIR_ENV: str(tmp_path)})
+        assert run.returncode == -signal.SIGKILL, run.stderr
+        killed.append(Path(run.stdout.strip()))
+    assert all(folder.parent == tmp_path and list(folder.iterdir()) for folder in killed)
+    living = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    namespace = killed[0].name.split("-")[1]
+    kept = {
+        "alive": tmp_path / f"migrations-{namespace}-{living.pid}-abc",  # its process still runs
+        "other namespace": tmp_path / f"migrations-1-{killed[0].name.split('-')[2]}-abc",  # another container's
+        "not only databases": tmp_path / f"migrations-{namespace}-999999999-abc",
+        "not a scratch folder": tmp_path / f"other-{namespace}-999999998-abc",
+    }
+    try:
+        for folder in kept.values():
+            folder.mkdir()
+            (folder / "mig_x_db1.db").write_bytes(b"")
+        (kept["not only databases"] / "notes.txt").write_text("someone's")
+        for folder in [*killed, *kept.values()]:
+            os.utime(folder, (0, 0))  # older than scratch.ORPHAN_AGE
+        recent = killed[1]
+        os.utime(recent, None)  # just now: left for the next run
+        fresh = scratch.scratch_folder()
+        assert not killed[0].exists() and recent.exists()
+        assert all(folder.exists() for folder in kept.values()), kept
+        assert Path(fresh).exists() and Path(fresh).name.startswith(f"migrations-{namespace}-{os.getpid()}-")
+        assert scratch.sweep_orphans(str(tmp_path), min_age=0) == [str(recent)]
+    finally:
+        living.kill()
+        living.wait()
 
 
 def test_topological_order_puts_needs_first(tmp_path):
