@@ -24,7 +24,7 @@ pytestmark = pytest.mark.asyncio
 
 def scratch_free(text: str | None) -> str | None:
     """The text without the random names of scratch databases."""
-    return text and re.sub(r"mig_\w+\.db|migrations-\w+", "<scratch>", text)
+    return text and re.sub(r"mig_\w+\.db|migrations-[\w-]+", "<scratch>", text)
 
 
 def cli_words(path) -> LocalmigError:
