@@ -24,6 +24,7 @@ class Database:
         self.runner = runner
         self.url = url
         self.name = name
+        self.place = scratch_place(url)  # where it lives, in words, and whether on a server (for ScratchFull)
         self.engine = reusing_engine(url)
         self._tables: dict[str, sa.Table] = {}  # reflected for rows; forgotten when the schema may change
 
@@ -66,7 +67,7 @@ class Database:
 
     def insert(self, table: str, rows: list[dict[str, Any]]) -> None:
         """Insert rows (dicts of column values) into ``[schema.]table`` and commit."""
-        where, server = scratch_place(self.url)
+        where, server = self.place
         with scratch_space(where, server=server), self.engine.begin() as connection:
             target = self._table(connection, table)
             for row in rows:
@@ -80,7 +81,7 @@ class Database:
     def execute(self, statement: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run one SQL statement in its own transaction; return its rows, if any, as dicts."""
         self._schema_may_change()
-        where, server = scratch_place(self.url)
+        where, server = self.place
         with scratch_space(where, server=server):
             return execute(self.engine, statement, parameters)
 

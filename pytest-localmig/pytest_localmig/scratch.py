@@ -26,6 +26,7 @@ from .roles import (
     give_objects,
     may_create_roles,
 )
+from .urls import scratch_place
 
 
 class ScratchServer:
@@ -200,8 +201,8 @@ class PostgresScratch(ScratchServer):
         connection = self._admin_connection
         if connection is None or connection.closed or connection.invalidated:
             connection = self._admin_connection = self.admin.connect()
-        host = f"{self.server_url.host or 'localhost'}:{self.server_url.port or 5432}"
-        with scratch_space(f"on the PostgreSQL server {host}", server=True):
+        where, _ = scratch_place(self.server_url)
+        with scratch_space(where, server=True):
             connection.exec_driver_sql(statement)
 
     def _execute_apart(self, statement: str) -> None:
