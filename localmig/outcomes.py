@@ -90,10 +90,16 @@ POLICY_MARK = "localmig policy:"  # localmig.policy.MARK (outcomes imports nothi
 
 def _policy_reason(result: TestOutcome) -> str | None:
     """The policy's refusal in a failed test's message or output (its first line), if any."""
+    line = marked_line(result, POLICY_MARK)
+    return line[:300] if line else None
+
+
+def marked_line(result: TestOutcome, mark: str) -> str | None:
+    """A failed test's message or output from ``mark`` to the end of that line, if either holds it."""
     if result.outcome not in ("failed", "error"):
         return None
     for text in (result.message, result.output):
-        at = text.find(POLICY_MARK)
+        at = text.find(mark)
         if at >= 0:
-            return text[at:].splitlines()[0][:300]
+            return text[at:].splitlines()[0]
     return None

@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 
 from .capture import Finding, scratch_full_error
 from .errors import Cancelled, VerifyError
-from .outcomes import ExpectedModule, Outcome, TestOutcome, VerificationResult, classify
+from .outcomes import ExpectedModule, Outcome, TestOutcome, VerificationResult, classify, marked_line
 from .policy import ENVIRONMENT as POLICY_ENVIRONMENT
 from .policy import recorded
 from .render import SCHEMA_FILE, VENDORED_RUNTIME
@@ -128,21 +128,11 @@ def run_suite(
             raise VerifyError(f"pytest could not run the generated suite (exit {returncode}):\n{tail}")
         refusals = recorded(str(record))
         outcomes, errors = _outcomes(report, expected, findings, refusals)
-        full = _scratch_full(outcomes)
+        full = next((line for outcome in outcomes if (line := marked_line(outcome, FULL_MARK))), None)
         if full is not None:  # the machine's limit: no outcome of this run says anything about a migration
             raise scratch_full_error(full)
     return VerificationResult(outcomes=outcomes, duration=duration, returncode=returncode, collection_errors=errors,
                               refusals=[f"{r.get('test') or 'outside a test'}: {r.get('reason')}" for r in refusals])
-
-
-def _scratch_full(outcomes: list[TestOutcome]) -> str | None:
-    """The runtime's "scratch space is full" message in a failed test's report, if any."""
-    for outcome in outcomes:
-        for text in (outcome.message, outcome.output):
-            at = text.find(FULL_MARK)
-            if at >= 0:
-                return text[at:].splitlines()[0]
-    return None
 
 
 def _server(db_url: str | None) -> dict[str, object]:

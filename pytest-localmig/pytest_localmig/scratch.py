@@ -402,5 +402,5 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except OSError:  # (PermissionError: another user's process)
-        return True
+        pass
     return True

@@ -55,11 +55,10 @@ def test_sqlite_full_and_no_space_left_are_scratch_full_and_other_errors_are_not
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'small.db'}")
     with engine.begin() as connection:
         connection.exec_driver_sql("CREATE TABLE t (x TEXT)")
-        connection.exec_driver_sql("PRAGMA max_page_count = 2")  # SQLite's own limit: SQLITE_FULL past it
     with pytest.raises(ScratchFull, match=f"^{FULL_MARK} \\(in {tmp_path}\\): .*database or disk is full; "
                                           "free space there, or set LOCALMIG_SCRATCH_DIR"):
         with scratch_space(f"in {tmp_path}"), engine.begin() as connection:
-            connection.exec_driver_sql("PRAGMA max_page_count = 2")
+            connection.exec_driver_sql("PRAGMA max_page_count = 2")  # SQLite's own limit: SQLITE_FULL past it
             connection.exec_driver_sql("INSERT INTO t VALUES (?)", (("x" * 100_000),))
     with pytest.raises(sa.exc.OperationalError, match="no such table"):  # any other error passes unchanged
         with scratch_space(f"in {tmp_path}"), engine.begin() as connection:
@@ -92,7 +91,6 @@ def test_scan_on_a_disk_that_fills_up_exits_4_and_reports_no_migration_failure(p
         messages.append(output)
     assert any("database or disk is full" in message for message in messages), messages
     assert any("No space left on device" in message for message in messages), messages
-    assert not list((tmp_path / "scratch").iterdir())  # (the mount is gone: the folder under it is empty)
 
 
 @needs_mount
