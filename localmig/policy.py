@@ -42,6 +42,11 @@ PROGRAMS = {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.sp
 PATH_EVENTS = {"os.remove": 0, "os.rmdir": 0, "shutil.rmtree": 0, "os.mkdir": 0, "os.truncate": 0, "os.chmod": 0,
                "os.chown": 0, "os.utime": 0, "os.link": 1, "os.symlink": 1, "os.rename": 0, "shutil.copyfile": 1,
                "shutil.copytree": 1, "shutil.move": 0}
+# where the audit event's arguments hold the dir_fd a relative path is relative to (shutil.rmtree removes a
+# folder's entries by name relative to the folder's descriptor)
+DIR_FDS = {"os.remove": 1, "os.rmdir": 1, "os.mkdir": 2, "os.chmod": 2, "os.chown": 3, "os.utime": 3,
+           "os.symlink": 2, "os.rename": 2, "os.link": 3}
+SECOND_DIR_FDS = {"os.rename": 3}  # the renamed file's new name
 DEVICES = {"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty"}  # writing there reaches no file
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
@@ -65,12 +70,15 @@ class Policy:
 
     # ---- where a file may be written
 
-    def writable(self, path: Any) -> bool:
+    def writable(self, path: Any, dir_fd: Any = None) -> bool:
         if isinstance(path, int):
             return True  # an open file descriptor: its opening was checked
         try:
-            real = os.path.realpath(os.fsdecode(path))
-        except (TypeError, ValueError):
+            name = os.fsdecode(path)
+            if isinstance(dir_fd, int) and not os.path.isabs(name):
+                name = os.path.join(os.readlink(f"/proc/self/fd/{dir_fd}"), name)
+            real = os.path.realpath(name)
+        except (TypeError, ValueError, OSError):  # OSError: no /proc to say where dir_fd is
             return False
         if real in DEVICES:
             return True
@@ -98,10 +106,11 @@ class Policy:
                 return f"refused opening {os.fsdecode(path)} for writing (outside the scratch and stage folders)"
             return None
         if event in PATH_EVENTS:
-            path = args[PATH_EVENTS[event]] if len(args) > PATH_EVENTS[event] else None
-            targets = [path] + ([args[1]] if event in ("os.rename", "shutil.move") and len(args) > 1 else [])
-            for target in targets:
-                if target is not None and not self.writable(target):
+            targets = [(_argument(args, PATH_EVENTS[event]), _argument(args, DIR_FDS.get(event)))]
+            if event in ("os.rename", "shutil.move"):
+                targets.append((_argument(args, 1), _argument(args, SECOND_DIR_FDS.get(event))))
+            for target, dir_fd in targets:
+                if target is not None and not self.writable(target, dir_fd):
                     return f"refused {event} of {os.fsdecode(target)} (outside the scratch and stage folders)"
             return None
         if event == "sqlite3.connect":
@@ -152,6 +161,10 @@ class Policy:
             pass
         finally:
             self._busy.on = False
+
+
+def _argument(args: tuple, index: int | None) -> Any:
+    return args[index] if index is not None and len(args) > index else None
 
 
 def _loopback(host: str) -> bool:

@@ -44,6 +44,9 @@ ESCAPES = {
     "test_swallows_the_refusal": ("try:\n        open(OUTSIDE / 'swallowed.txt', 'w')\n    except Exception:\n"
                                   "        pass", "refused opening {outside}/swallowed.txt for writing"),
     "test_removes_a_file": ("import os\n    os.remove(VICTIM)", "refused os.remove of {victim}"),
+    "test_removes_a_file_by_its_folder_descriptor": (
+        "import os\n    os.remove(os.path.basename(VICTIM), dir_fd=os.open(os.path.dirname(VICTIM), os.O_RDONLY))",
+        "refused os.remove of victim.db"),
     "test_renames_a_file": ("import os\n    os.rename(VICTIM, OUTSIDE / 'moved.db')", "refused os.rename of {victim}"),
     "test_connects_off_the_machine": ("import socket\n    socket.create_connection(('10.255.255.1', 80), timeout=1)",
                                       "refused looking up the host 10.255.255.1"),
@@ -65,6 +68,13 @@ ESCAPES = {
         "    database.execute(f\"VACUUM INTO '{OUTSIDE / 'copy.db'}'\")", "refused ATTACH of {outside}/copy.db"),
 }
 PASSES = "test_the_fixture_api_still_works"
+# sound, though it removes files: shutil.rmtree of a folder in the scratch folder (it removes the folder's
+# entries by name relative to the folder's descriptor, as the sweep of killed runs' scratch folders does)
+REMOVES_SCRATCH = ("test_removes_a_folder_in_the_scratch_folder",
+                   "import os, shutil\n    folder = os.path.join(os.path.dirname(migrations.database_before(REVISION)"
+                   ".url.database), 'leftover')\n    os.makedirs(os.path.join(folder, 'inner'))\n"
+                   "    open(os.path.join(folder, 'inner', 'db0.db'), 'w').close()\n    shutil.rmtree(folder)\n"
+                   "    assert not os.path.exists(folder)")
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +88,7 @@ def contained(tmp_path_factory):
     before = digest(victim)
     bodies = {name: body for name, (body, _) in ESCAPES.items()}
     bodies[PASSES] = PASSING_BODY.replace("\n", "\n    ")
+    bodies[REMOVES_SCRATCH[0]] = REMOVES_SCRATCH[1]
     text = (f"import pathlib\n\nREVISION = {DATA_REV!r}\nOUTSIDE = pathlib.Path({str(outside)!r})\n"
             f"VICTIM = {str(victim)!r}\n\n\n" + "\n\n".join(f"def {n}(migrations):\n    {b}\n" for n, b in bodies.items()))
     expected = ExpectedModule(revision=DATA_REV, tests={n: PlannedTest(engine="model", aspect="data") for n in bodies})
@@ -101,9 +112,10 @@ def test_nothing_was_written_outside_and_the_victim_is_unchanged(contained):
     assert digest(contained["victim"]) == contained["before"]
 
 
-def test_a_sound_model_test_runs_under_the_policy(contained):
-    outcome = next(o for o in contained["result"].outcomes if o.name == PASSES)
-    assert (outcome.outcome, outcome.verdict, outcome.refused) == ("passed", "passed", None)
+@pytest.mark.parametrize("name", [PASSES, REMOVES_SCRATCH[0]])
+def test_a_sound_model_test_runs_under_the_policy(contained, name):
+    outcome = next(o for o in contained["result"].outcomes if o.name == name)
+    assert (outcome.outcome, outcome.verdict, outcome.refused) == ("passed", "passed", None), outcome.message
 
 
 # --------------------------------------------------------------------------- through the model

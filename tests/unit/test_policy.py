@@ -70,3 +70,22 @@ def test_without_a_server_no_socket_is_allowed(tmp_path):
         assert policy.refusal("socket.connect", (tcp, ("127.0.0.1", 5432))) is not None
     finally:
         tcp.close()
+
+
+def test_a_name_relative_to_a_folder_descriptor_is_judged_where_the_folder_is(policy, tmp_path):
+    """shutil.rmtree removes a folder's entries by name relative to the folder's descriptor: removing
+    a scratch folder is allowed, the same names under another folder are not."""
+    scratch, outside = tmp_path / "base" / "migrations-1-2-x", tmp_path / "home"
+    scratch.mkdir(parents=True)
+    outside.mkdir()
+    policy.scratch_bases.add(str((tmp_path / "base").resolve()))
+    inside_fd, outside_fd = os.open(scratch, os.O_RDONLY), os.open(outside, os.O_RDONLY)
+    try:
+        assert policy.refusal("os.remove", ("db0.db", inside_fd)) is None
+        assert policy.refusal("os.rmdir", ("sub", inside_fd)) is None
+        assert "refused os.remove of db0.db" in policy.refusal("os.remove", ("db0.db", outside_fd))
+        assert "refused os.rename of y" in policy.refusal("os.rename", ("x", "y", inside_fd, outside_fd))
+        assert policy.refusal("os.rename", ("x", "y", outside_fd, inside_fd)) is not None  # moving a file out of home
+    finally:
+        os.close(inside_fd)
+        os.close(outside_fd)
