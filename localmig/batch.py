@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from . import __version__
+from .cancel import CancelToken, never
 from .capture import Finding
 from .errors import ConfigError
 from .events import EventSink, Notice, ignore
@@ -130,8 +131,11 @@ def is_current(session: Session, revision: RevisionInfo) -> bool:
     return header is not None and header.options_sha256 == session.model.engine.settings_sha256
 
 
-def run_batch(session: Session, options: BatchOptions, report: BatchReport, events: EventSink = ignore) -> BatchReport:
-    """Process the selected revisions chunk by chunk, filling ``report`` as chunks finish."""
+def run_batch(session: Session, options: BatchOptions, report: BatchReport, events: EventSink = ignore,
+              cancel: CancelToken | None = None) -> BatchReport:
+    """Process the selected revisions chunk by chunk, filling ``report`` as chunks finish; once
+    ``cancel`` is set, Cancelled (at once in a model request or pytest run, else between chunks)."""
+    cancel = cancel or never()
     started = time.perf_counter()
     engine = session.model.engine if session.model else None
     report.model = engine.profile.model if engine else None
@@ -149,8 +153,9 @@ def run_batch(session: Session, options: BatchOptions, report: BatchReport, even
             pending.append(revision)
     try:
         for start in range(0, len(pending), options.chunk):
+            cancel.check("interrupted")
             chunk = pending[start : start + options.chunk]
-            items = session.generate(chunk, jobs=options.jobs, keep_failing=options.keep_failing)
+            items = session.generate(chunk, jobs=options.jobs, keep_failing=options.keep_failing, cancel=cancel)
             with session.timed("write"):
                 written = session.write(items, force=options.force, dry_run=options.dry_run)
             _record(report, chunk, items, written, {i.revision.id: session.target(i.revision).name for i in items})

@@ -21,9 +21,10 @@ from rich.table import Table
 
 from ..baseline import explaining
 from ..batch import BatchOptions, BatchReport, now, run_batch
+from ..cancel import CancelToken
 from ..changed import changed_files, changed_tail
 from ..checks import CheckReport, Problem, run_check
-from ..errors import ExitCode
+from ..errors import Cancelled, ExitCode
 from ..events import Event, Notice, RevisionProgress
 from ..pipeline import Session
 from ..project import RevisionInfo
@@ -38,6 +39,7 @@ from .common import (
     plain,
     project_options,
     session_options,
+    sigterm_as_interrupt,
     step_timeout_option,
     style_option,
 )
@@ -112,14 +114,14 @@ def batch(path: Path, db_url: str | None, builtin_env: bool, metadata: str | Non
                            chunk=chunk, keep_failing=keep_failing, dry_run=dry_run, force=force)
     project = session_options(path, db_url, builtin_env, metadata, initial_schema, step_timeout=step_timeout, out=out_dir,
                                      vendor=vendor, style=style)
-    report = None
+    report, cancel = None, CancelToken()
     try:
-        with BatchView(quiet) as view, Session.open(project, view) as session:
+        with sigterm_as_interrupt(cancel), BatchView(quiet) as view, Session.open(project, view, cancel) as session:
             session.use_model(choice)
             report = BatchReport(project=str(session.project.root), started_at=now())
             view.start_revisions(len(session.revisions))
-            run_batch(session, options, report, view)
-    except KeyboardInterrupt:
+            run_batch(session, options, report, view, cancel)
+    except (KeyboardInterrupt, Cancelled):
         if report is not None:
             report.interrupted = True
             _finish(report, report_file, quiet)

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from ..cancel import CancelToken
 from ..errors import ExitCode, LocalmigError
 from ..events import CaptureProgress, Event, ModelToken, Notice, RevisionProgress, VerifyProgress
 from ..options import ModelChoice, SessionOptions
@@ -138,23 +139,31 @@ class GuardedGroup(click.Group):
 
 
 @contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
+def sigterm_as_interrupt(cancel: CancelToken | None = None) -> Iterator[None]:
     """While the block runs, SIGTERM is handled like Ctrl-C: KeyboardInterrupt in the main thread
     (the batch report is written, finished files are kept, scratch files are removed). A second
-    SIGTERM during that clean-up is ignored."""
+    SIGTERM during that clean-up is ignored. With ``cancel``, both signals also set it: a model
+    request or pytest run in another thread stops at once, and work a library kept from seeing the
+    KeyboardInterrupt stops at its next check."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def interrupt(signum: int, frame: object) -> None:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if signum == signal.SIGTERM:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if cancel is not None:
+            cancel.cancel()
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, interrupt)}
+    if cancel is not None and signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not if ignored
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, interrupt)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def line(*parts: str | tuple[str, str]) -> Text:

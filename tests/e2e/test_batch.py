@@ -182,14 +182,16 @@ def test_sigint_mid_batch_then_a_resumed_run_writes_what_an_uninterrupted_run_wr
             preexec_fn=interruptible,
         )
         suite = interrupted / "tests" / "migrations"
-        deadline = time.monotonic() + 300
-        while not list(suite.glob("test_*.py")) and time.monotonic() < deadline and process.poll() is None:
+        started = time.monotonic()
+        while not list(suite.glob("test_*.py")) and time.monotonic() < started + 300 and process.poll() is None:
             time.sleep(0.05)
+        written_at = round(time.monotonic() - started, 1)
         assert process.poll() is None, "the batch ended before it could be interrupted"
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=120)
 
-        assert process.returncode == ExitCode.INTERRUPTED, stderr
+        when = json.loads(report.read_text()) if report.exists() else "no report"  # if it fails: what had it done?
+        assert process.returncode == ExitCode.INTERRUPTED, f"{stderr}\nsignal after {written_at} s; report: {when}"
         assert "run the same command again to resume" in stderr
         partial = json.loads(report.read_text())
         jsonschema.validate(partial, SCHEMA)
