@@ -163,6 +163,8 @@ def sigterm_as_interrupt(cancel: CancelToken | None = None) -> Iterator[None]:
         yield
     finally:
         for number, handler in previous.items():
+            if number == signal.SIGTERM and signal.getsignal(number) is signal.SIG_IGN:
+                continue  # terminated: a second SIGTERM stays ignored through the caller's clean-up too
             signal.signal(number, handler)
 
 
