@@ -39,14 +39,14 @@ MARK = "localmig policy:"
 PROGRAMS = {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
             "pty.spawn", "ctypes.dlopen", "ctypes.dlsym", "ctypes.dlsym/handle", "ctypes.call_function",
             "sqlite3.enable_load_extension", "sqlite3.load_extension", "socket.sendto", "socket.sendmsg"}
-PATH_EVENTS = {"os.remove": 0, "os.rmdir": 0, "shutil.rmtree": 0, "os.mkdir": 0, "os.truncate": 0, "os.chmod": 0,
-               "os.chown": 0, "os.utime": 0, "os.link": 1, "os.symlink": 1, "os.rename": 0, "shutil.copyfile": 1,
-               "shutil.copytree": 1, "shutil.move": 0}
-# where the audit event's arguments hold the dir_fd a relative path is relative to (shutil.rmtree removes a
-# folder's entries by name relative to the folder's descriptor)
-DIR_FDS = {"os.remove": 1, "os.rmdir": 1, "os.mkdir": 2, "os.chmod": 2, "os.chown": 3, "os.utime": 3,
-           "os.symlink": 2, "os.rename": 2, "os.link": 3}
-SECOND_DIR_FDS = {"os.rename": 3}  # the renamed file's new name
+# the paths an event changes: (index of the path in the audit event's arguments, index of the dir_fd a
+# relative path is relative to, or None); shutil.rmtree removes a folder's entries by name relative to
+# the folder's descriptor
+PATH_EVENTS: dict[str, list[tuple[int, int | None]]] = {
+    "os.remove": [(0, 1)], "os.rmdir": [(0, 1)], "shutil.rmtree": [(0, None)], "os.mkdir": [(0, 2)],
+    "os.truncate": [(0, None)], "os.chmod": [(0, 2)], "os.chown": [(0, 3)], "os.utime": [(0, 3)],
+    "os.link": [(1, 3)], "os.symlink": [(1, 2)], "os.rename": [(0, 2), (1, 3)], "shutil.copyfile": [(1, None)],
+    "shutil.copytree": [(1, None)], "shutil.move": [(0, None), (1, None)]}
 DEVICES = {"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty"}  # writing there reaches no file
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
@@ -106,11 +106,9 @@ class Policy:
                 return f"refused opening {os.fsdecode(path)} for writing (outside the scratch and stage folders)"
             return None
         if event in PATH_EVENTS:
-            targets = [(_argument(args, PATH_EVENTS[event]), _argument(args, DIR_FDS.get(event)))]
-            if event in ("os.rename", "shutil.move"):
-                targets.append((_argument(args, 1), _argument(args, SECOND_DIR_FDS.get(event))))
-            for target, dir_fd in targets:
-                if target is not None and not self.writable(target, dir_fd):
+            for path_at, dir_fd_at in PATH_EVENTS[event]:
+                target = _argument(args, path_at)
+                if target is not None and not self.writable(target, _argument(args, dir_fd_at)):
                     return f"refused {event} of {os.fsdecode(target)} (outside the scratch and stage folders)"
             return None
         if event == "sqlite3.connect":

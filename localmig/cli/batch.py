@@ -39,7 +39,7 @@ from .common import (
     plain,
     project_options,
     session_options,
-    sigterm_as_interrupt,
+    signals_as_interrupt,
     step_timeout_option,
     style_option,
 )
@@ -116,7 +116,7 @@ def batch(path: Path, db_url: str | None, builtin_env: bool, metadata: str | Non
                                      vendor=vendor, style=style)
     report, cancel = None, CancelToken()
     try:
-        with sigterm_as_interrupt(cancel), BatchView(quiet) as view, Session.open(project, view, cancel) as session:
+        with signals_as_interrupt(cancel), BatchView(quiet) as view, Session.open(project, view, cancel) as session:
             session.use_model(choice)
             report = BatchReport(project=str(session.project.root), started_at=now())
             view.start_revisions(len(session.revisions))

@@ -99,7 +99,7 @@ def run_guarded(run: Callable[[], Any]) -> None:
     localmig: one line saying so and exit 70, the traceback only with LOCALMIG_DEBUG=1. Never a
     traceback for the user's own mistakes.
     """
-    with sigterm_as_interrupt():
+    with signals_as_interrupt():
         try:
             code = run()
         except click.exceptions.Abort:
@@ -139,7 +139,7 @@ class GuardedGroup(click.Group):
 
 
 @contextmanager
-def sigterm_as_interrupt(cancel: CancelToken | None = None) -> Iterator[None]:
+def signals_as_interrupt(cancel: CancelToken | None = None) -> Iterator[None]:
     """While the block runs, SIGTERM is handled like Ctrl-C: KeyboardInterrupt in the main thread
     (the batch report is written, finished files are kept, scratch files are removed). A second
     SIGTERM during that clean-up is ignored. With ``cancel``, both signals also set it: a model

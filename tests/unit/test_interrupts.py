@@ -10,7 +10,7 @@ import time
 import pytest
 
 from localmig.cancel import CancelToken
-from localmig.cli.common import sigterm_as_interrupt
+from localmig.cli.common import signals_as_interrupt
 from localmig.errors import Cancelled
 
 
@@ -28,7 +28,7 @@ def test_a_swallowed_interrupt_still_cancels_the_next_check(signum):
     cancel = CancelToken()
     previous, terminate = signal.signal(signal.SIGINT, signal.default_int_handler), signal.getsignal(signal.SIGTERM)
     try:
-        with sigterm_as_interrupt(cancel):
+        with signals_as_interrupt(cancel):
             started = time.monotonic()
             swallowed(signum)
             assert time.monotonic() - started < 4  # KeyboardInterrupt came at once
@@ -48,7 +48,7 @@ def test_an_ignored_ctrl_c_stays_ignored():
     """A batch started with SIGINT ignored (``nohup``, a background job) keeps it so."""
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        with sigterm_as_interrupt(CancelToken()):
+        with signals_as_interrupt(CancelToken()):
             assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, previous)
