@@ -17,6 +17,8 @@ import io
 import tokenize
 from typing import NamedTuple
 
+from .syntax import parse
+
 LIMIT = 120
 _OPENERS, _CLOSERS = "([{", ")]}"
 
@@ -45,7 +47,7 @@ def wrap_code(source: str, limit: int = LIMIT) -> str:
         out.extend(wrapped or [line])
     result = "\n".join(out)
     try:
-        if ast.dump(ast.parse(result)) == ast.dump(ast.parse(source)):
+        if ast.dump(parse(result)) == ast.dump(parse(source)):
             return result
     except SyntaxError:
         pass

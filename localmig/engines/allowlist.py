@@ -15,6 +15,8 @@ import ast
 import builtins
 import re
 
+from ..syntax import parse
+
 # The fixture API (what FIXTURE_API documents), by the object that offers it
 FIXTURE_ATTRIBUTES = {
     "database_before", "database_after", "schema_before", "schema_after", "schema_after_downgrade",
@@ -89,7 +91,7 @@ def allowed_modules(imports: set[str]) -> dict[str, str]:
     bound: dict[str, str] = {"pytest": "pytest"}
     for line in imports:
         try:
-            tree = ast.parse(line)
+            tree = parse(line)
         except SyntaxError:
             continue
         for node in tree.body:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from ..plan import TEST_NAME, TestCase, TestPlan
 from ..schema import SchemaSnapshot
+from ..syntax import parse
 from .allowlist import check_names, from_import_problem
 
 MAX_TESTS = 4
@@ -95,7 +96,7 @@ def check_answer(text: str, revision: str, before: SchemaSnapshot, after: Schema
         seen.add(test.name)
         body = textwrap.dedent(test.body).strip("\n")
         try:
-            tree = ast.parse(body)
+            tree = parse(body)
         except SyntaxError as error:
             errors.append(f"{where}: Python syntax error at line {error.lineno}: {error.msg}")
             continue
@@ -109,7 +110,7 @@ def check_answer(text: str, revision: str, before: SchemaSnapshot, after: Schema
 
 def _check_import_line(line: str) -> str | None:
     try:
-        tree = ast.parse(line.strip())
+        tree = parse(line.strip())
     except SyntaxError:
         return f"{line!r} is not an import statement"
     if len(tree.body) != 1 or not isinstance(tree.body[0], (ast.Import, ast.ImportFrom)):

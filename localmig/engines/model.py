@@ -42,6 +42,7 @@ from ..events import EventSink, ModelToken, RevisionProgress, ignore
 from ..outcomes import TestOutcome
 from ..prompts import PromptSet
 from ..store import ErrorKind, Exchange, Store, cache_key
+from ..syntax import parse
 from .answers import ALLOWED_MODULES, FIXTURE_API, MAX_TESTS, answer_schema
 from .scenarios.types import MAX_ROWS, MAX_SCENARIOS, Output, Scenario
 
@@ -255,7 +256,7 @@ def _answer_literals(messages: list[dict[str, str]]) -> set[str]:
                 continue
             known |= {str(test.get("name", "")), str(test.get("docstring", "")).strip()}
             try:
-                tree = ast.parse(textwrap.dedent(str(test.get("body", ""))))
+                tree = parse(textwrap.dedent(str(test.get("body", ""))))
             except SyntaxError:
                 continue
             known |= {str(node.value) for node in ast.walk(tree)

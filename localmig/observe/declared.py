@@ -18,6 +18,7 @@ from types import ModuleType
 from typing import Any
 
 from ..schema import SchemaSnapshot
+from ..syntax import parse
 
 ENUM_TYPES = {"Enum", "ENUM"}
 _IN_LIST = re.compile(r"\"?(\w+)\"?\s+IN\s*\(([^()]*)\)", re.IGNORECASE)
@@ -71,7 +72,7 @@ def _column_type(call: ast.Call) -> ast.AST | None:
 def declarations(source: str, module: ModuleType | None = None) -> dict[str, list[str]]:
     """``table.column`` -> enum members, for the upgrade() of one revision file."""
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except SyntaxError:
         return {}
     upgrade = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "upgrade"), None)

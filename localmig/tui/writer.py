@@ -15,6 +15,7 @@ import os
 
 from ..items import ReviewItem, WriteResult
 from ..render import HEADER_PREFIX, file_status, read_header, with_header
+from ..syntax import parse
 from ..write import write_file
 from .facts import ProjectFacts
 from .messages import NeedsConfirm, Written
@@ -47,7 +48,7 @@ def _without_header_lines(text: str) -> str:
 
 def _test_names(body: str) -> set[str] | None:
     try:
-        tree = ast.parse(body)
+        tree = parse(body)
     except SyntaxError:
         return None
     return {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...schema import ColumnInfo
+from ...syntax import parse
 
 MAX_STRING = 64  # longer strings are never needed to reach a branch; bounded answers end sooner
 
@@ -72,7 +73,7 @@ def column_kind(column: ColumnInfo) -> ColumnKind | None:
 def _call(type_text: str) -> tuple[str, dict[str, Any]]:
     """``String(length=50)`` -> ("String", {"length": 50, "args": []})."""
     try:
-        node = ast.parse(type_text.strip(), mode="eval").body
+        node = parse(type_text.strip(), mode="eval").body
     except SyntaxError:
         return type_text.split("(", 1)[0].strip(), {}
     if not isinstance(node, ast.Call):

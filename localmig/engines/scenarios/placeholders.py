@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ...context import redact_source
+from ...syntax import parse
 
 PLACEHOLDER = re.compile(r"<(str|num)_(\d+)>|:(str|num)_(\d+)\b")
 _SQL_STRING = r"'(?:[^']|'')*'"
@@ -40,8 +41,8 @@ class Literals:
         """The placeholders of ``redact_source(source)`` and the literals they stand for
         (empty when the two cannot be lined up, so nothing is ever substituted wrongly)."""
         try:
-            original = ast.parse(source)
-            redacted = ast.parse(redact_source(source))
+            original = parse(source)
+            redacted = parse(redact_source(source))
         except (SyntaxError, ValueError):
             return cls()
         pairs = _constant_pairs(original, redacted)
