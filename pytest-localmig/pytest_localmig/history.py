@@ -47,6 +47,7 @@ class MigrationHistory:
 
     CHECKPOINT_EVERY = 8
     EXTRA_TEMPLATES = 16  # templates kept beyond the checkpoints (states for data tests, made on demand)
+    KEEP_REACH = 2 * CHECKPOINT_EVERY  # how far before the state asked for a build still keeps states for data tests
     EMPTY = ""  # the key of the state before any revision
 
     def __init__(
@@ -107,13 +108,20 @@ class MigrationHistory:
     # ---- building the states
 
     def build(self, until: str | None = None) -> None:
-        """Apply the history up to ``until`` (default: all of it), keeping templates."""
+        """Apply the history up to ``until`` (default: all of it), keeping templates.
+
+        The states of ``keep_before``/``keep_after`` get a template only within :attr:`KEEP_REACH`
+        revisions of ``until``: further back, no test of this session has asked for them yet (tests
+        come in history order), so they are passed in full runs; an xdist worker or a shard that
+        starts halfway builds the history before its tests in one env.py run per checkpoint. A
+        state passed so is still made on demand, from the nearest template."""
         index = len(self.order) - 1 if until is None else self._rank[until]
+        reach = index - self.KEEP_REACH  # ranks below it: pass, do not keep
         while self._position <= index:
             chunk: list[str] = []
             while self._position < len(self.order):
                 revision = self.order[self._position]
-                if chunk and revision in self.keep_before:
+                if chunk and revision in self.keep_before and self._position >= reach:
                     break  # the chunk ends just before it: its last state is kept
                 self._position += 1
                 blocked = sorted(self.runner.parents(revision) & set(self.upgrade_errors))
@@ -121,7 +129,8 @@ class MigrationHistory:
                     self.upgrade_errors[revision] = f"needs {blocked[0]}, which could not be applied"
                 else:
                     chunk.append(revision)
-                if self._position % self.CHECKPOINT_EVERY == 0 or revision in self.keep_after:
+                kept_after = revision in self.keep_after and self._position > reach
+                if self._position % self.CHECKPOINT_EVERY == 0 or kept_after:
                     break
             if chunk:
                 self._apply(chunk)

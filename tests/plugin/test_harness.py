@@ -467,6 +467,33 @@ def test_kept_states_are_copied_without_replaying_and_hold_the_same_schema(tmp_p
         plain.close()
         kept.close()
 
+def test_states_far_before_the_one_asked_for_are_passed_in_full_runs_and_made_on_demand(tmp_path, monkeypatch):
+    """A build that starts far before the state asked for (an xdist worker or a shard starting halfway)
+    keeps no template for data tests beyond KEEP_REACH revisions back: it takes the env.py runs a plain
+    build takes, and such a state, asked for later, is made from the nearest template, in the same schema."""
+    monkeypatch.setattr(MigrationHistory, "KEEP_REACH", 2)
+    root = copy_example("demo", tmp_path)
+    plain = MigrationHistory(load(root).config(), folder=str(tmp_path / "plain"))
+    order = plain.order
+    far = MigrationHistory(load(root).config(), folder=str(tmp_path / "far"), keep_before=[order[3]],
+                           keep_after=[order[4]])
+    try:
+        for history in (plain, far):
+            history.build(order[-1])
+        assert len(order) - 1 - 2 > 4  # both kept states lie beyond the reach of the last one
+        assert far.runner.env_runs == plain.runner.env_runs
+        runs = far.runner.env_runs
+        database = far.database_before(order[3])
+        try:
+            assert far.runner.env_runs == runs + 1  # replayed from the nearest checkpoint
+            assert database.schema().objects == plain.schema_before(order[3]).objects
+        finally:
+            far.discard(database)
+    finally:
+        plain.close()
+        far.close()
+
+
 def scratch_files(history: MigrationHistory) -> set[str]:
     return {name for name in os.listdir(history.folder) if name.endswith(".db")}
 
