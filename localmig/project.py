@@ -96,6 +96,13 @@ class AlembicProject:
         # revision of the branch (RevisionInfo.branch_labels lists the inherited ones too).
         labels = {label for r in self.revisions for label in r.branch_labels}
         self.labels = {label: script.get_revision(label).revision for label in labels}
+        self._script: ScriptDirectory | None = script
+
+    def take_script(self) -> ScriptDirectory | None:
+        """The ScriptDirectory the project was read with, once (its modules have run no step yet;
+        after a capture they have, so a second caller gets None and loads its own)."""
+        script, self._script = self._script, None
+        return script
 
     def config(self) -> Config:
         """A fresh Alembic Config for this project (never used with the project's URL)."""

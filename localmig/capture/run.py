@@ -103,7 +103,8 @@ class Capture:
         try:
             specs = project.settings.initial_schema
             initial = initial_schema(specs, str(project.root)) if specs else None
-            self.history = MigrationHistory(project.config(), self.db_url, round_trips=round_trips, initial=initial)
+            self.history = MigrationHistory(project.config(), self.db_url, round_trips=round_trips, initial=initial,
+                                           script=project.take_script())
         except InitialSchemaError as error:
             message, _, hint = str(error).partition(". give ")
             raise ConfigError(message, hint=f"give {hint}" if hint else "fix the application's schema code, or "

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.config import Config
 from alembic.runtime.migration import MigrationStep
+from alembic.script import ScriptDirectory
 
 from .database import Database
 from .errors import EnvironmentIgnoresURL, MigrationFailed, ScratchFull
@@ -63,8 +64,9 @@ class MigrationHistory:
         walk_in_blocks: bool = False,
         keep_before: Iterable[str] = (),
         keep_after: Iterable[str] = (),
+        script: ScriptDirectory | None = None,
     ) -> None:
-        self.runner = MigrationRunner(config)
+        self.runner = MigrationRunner(config, script)
         self.folder = folder or scratch_folder()
         self._own_folder = folder is None
         self.scratch = ScratchServer.for_url(server_url, self.folder)

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
-from alembic.runtime.migration import MigrationStep
+from alembic.runtime.migration import MigrationStep, RevisionStep
 from alembic.script import ScriptDirectory
 from alembic.util import load_python_file
 from sqlalchemy.engine import make_url
@@ -45,6 +45,23 @@ def describe_error(error: BaseException, folders: Iterable[str] = ()) -> str:
 
 
 
+class Downgrade(RevisionStep):
+    """Alembic's downgrade step, without its walk of the whole history on every step.
+
+    To tell a downgrade that deletes a branch from one that moves a head, Alembic collects every
+    ancestor of the revision's parents (``_unmerge_to_revisions``) and keeps the parents that
+    are none of the others' ancestors: O(history) per step, so a walk down 1,000 revisions spent
+    4.5 of its 28 s there (``alembic downgrade base`` pays it too). With one parent and no other
+    head that answer is the parent itself, whatever the history: given without the walk. Any
+    other shape (a merge, several heads) goes through Alembic's own code.
+    """
+
+    def _unmerge_to_revisions(self, heads: set[str]) -> tuple[str, ...]:
+        if len(self.to_revisions) <= 1 and set(heads) <= {self.revision.revision}:
+            return tuple(self.to_revisions)
+        return super()._unmerge_to_revisions(heads)
+
+
 STEP_TIMEOUT_ENV = "LOCALMIG_STEP_TIMEOUT"  # seconds, the default step_timeout of every runner
 
 
@@ -56,9 +73,11 @@ class MigrationRunner:
     and hands env.py the steps to run, built with Alembic's ``MigrationStep``.
     """
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, script: ScriptDirectory | None = None) -> None:
         self.config = config
-        self.script = ScriptDirectory.from_config(config)
+        # ``script``: one loaded from ``config`` already, whose modules ran no step yet (reading
+        # every revision file again took 0.8 s at 1,000 revisions)
+        self.script = ScriptDirectory.from_config(config) if script is None else script
         self.order = topological_order(self.script)
         self.version_table = "alembic_version"
         # (table, its fingerprint) -> the table reflected for reading and writing rows
@@ -86,10 +105,8 @@ class MigrationRunner:
             for hook in self.module_hooks:
                 hook(script.module)
         self.ran.add(revision)
-        if upgrade:
-            step = MigrationStep.upgrade_from_script(self.script.revision_map, script)
-        else:
-            step = MigrationStep.downgrade_from_script(self.script.revision_map, script)
+        step = MigrationStep.upgrade_from_script(self.script.revision_map, script) if upgrade \
+            else Downgrade(self.script.revision_map, script, False)
         direction = "upgrade" if upgrade else "downgrade"
         self.step_runs[f"{direction} {revision}"] += 1
         what = f"the {direction} of {revision}"
