@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 import shutil
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -44,12 +44,20 @@ class MigrationHistory:
     ``round_trips``) an upgrade again and the downgrade once more, reading the schema between
     steps. Where a downgrade raises or does not restore the previous schema, the walk starts
     again from the state just before that revision, so one broken downgrade hides nothing else.
+
+    With round trips on SQLite, the build itself runs a revision's downgrade and round trip right
+    after its upgrade (up, down, up: three steps instead of four) when the connection's change
+    count shows that none of the three changed a row but the version table's: the database is
+    then in the state after the revision again, schema and rows. Otherwise (rows changed, another
+    database, a trace or an error) the walk does it as above, and a build that went off the known
+    path is run again from its start.
     """
 
     CHECKPOINT_EVERY = 8
     EXTRA_TEMPLATES = 16  # templates kept beyond the checkpoints (states for data tests, made on demand)
     KEEP_REACH = 2 * CHECKPOINT_EVERY  # how far before the state asked for a build still keeps states for data tests
     EMPTY = ""  # the key of the state before any revision
+    WALK_IN_BUILD = True  # run downgrades and round trips during the build where that is safe (see above)
 
     def __init__(
         self,
@@ -141,17 +149,28 @@ class MigrationHistory:
         start = self.applied[-1] if self.applied else self.EMPTY
         database = self._copy(self._template(start))
         done: list[str] = []
-        current = [chunk[0]]
+        current = [chunk[0], "upgrade"]  # the revision and the phase being run
+        off_path: list[str] = []  # a revision walked in place that left the database off the known path
 
         def steps(context: Any) -> Iterator[MigrationStep]:
             previous = self._snapshots[start]
             for revision in chunk:
-                current[0] = revision
+                current[:] = [revision, "upgrade"]
+                counted = _row_changes(context.connection, 1)  # the upgrade changes the version table's row
                 yield self.runner.step(revision, upgrade=True)
+                before = previous
                 previous = Snapshot.take(context.connection, previous, skip=[self.runner.version_key])
                 self.reread += previous.reread
                 self._snapshots[revision] = previous
                 done.append(revision)
+                # after an upgrade that changed no row but the version table's (SQLite counts them),
+                # down and up again give the state after it back if they give its schema back
+                if counted is None or not self._walks_in_build(revision) or counted != _row_changes(context.connection):
+                    continue
+                back = yield from self._walk_in_place(context.connection, revision, before, previous, current)
+                if not back or _row_changes(context.connection, -2) != counted:
+                    off_path.append(revision)
+                    return
 
         try:
             self.runner.run(database.url, steps)
@@ -159,10 +178,14 @@ class MigrationHistory:
             self.discard(database)
             raise
         except Exception as error:  # noqa: BLE001 - the migration's own failure: record it, redo the rest
+            failed, phase = current
+            by_phase = {"upgrade": self.upgrade_errors, "downgrade": self.downgrade_errors}
+            errors = by_phase.get(phase, self.round_trip_errors)
+            errors[failed] = describe_error(error, self.runner.folders())
+            off_path.append(failed)
+        if off_path:  # build the revisions done again, from the start, without the one that failed
             self.discard(database)
-            failed = current[0]
-            self.upgrade_errors[failed] = describe_error(error, self.runner.folders())
-            self._position = self._rank[failed] + 1
+            self._position = self._rank[off_path[0]] + 1
             if done:
                 self._apply(done)
             return
@@ -175,6 +198,30 @@ class MigrationHistory:
         if self.on_upgraded is not None:
             for revision in chunk:
                 self.on_upgraded(revision)
+
+    def _walks_in_build(self, revision: str) -> bool:
+        """Whether the build runs ``revision``'s downgrade and round trip right after its upgrade:
+        with round trips (down, up, down in a walk), that saves a downgrade per revision."""
+        return (self.WALK_IN_BUILD and self.round_trips and (self.needed is None or revision in self.needed)
+                and revision not in self._downgraded and revision not in self.downgrade_errors
+                and revision not in self.round_trip_errors)
+
+    def _walk_in_place(self, connection: sa.Connection, revision: str, before: Snapshot, after: Snapshot,
+                       current: list[str]) -> Generator[MigrationStep, None, bool]:
+        """Downgrade ``revision`` right after its upgrade and upgrade it again, reading the schema
+        after each; whether that gave the schema after its upgrade back."""
+        skip = [self.runner.version_key]
+        current[1] = "downgrade"
+        yield self.runner.step(revision, upgrade=False)
+        self._downgraded[revision] = down = Snapshot.take(connection, after, before, skip=skip)
+        self.reread += down.reread
+        if down.objects != before.objects:
+            return False
+        current[1] = "round trip"
+        yield self.runner.step(revision, upgrade=True)
+        self._round_trips[revision] = again = Snapshot.take(connection, down, after, skip=skip)
+        self.reread += again.reread
+        return again.objects == after.objects
 
     def _state_before(self, revision: str) -> str:
         self.build(revision)
@@ -300,7 +347,8 @@ class MigrationHistory:
         elif self.needed:
             self.build(max(self.needed, key=self._rank.__getitem__))
         self._walked = True
-        pending = [r for r in reversed(self.applied) if self.needed is None or r in self.needed]
+        pending = [r for r in reversed(self.applied) if (self.needed is None or r in self.needed)
+                   and r not in self._downgraded and r not in self.downgrade_errors]
         while pending:
             database = self._copy(self._template(pending[0]))
             try:
@@ -385,3 +433,18 @@ def _start_from(url: sa.URL, initial: Callable[[sa.Connection], None]) -> Snapsh
             return Snapshot.take(connection)
     finally:
         engine.dispose()
+
+
+def _row_changes(connection: sa.Connection, more: int = 0) -> tuple[int, int] | None:
+    """On SQLite: rows inserted, updated or deleted so far on this connection (by triggers too;
+    DDL is not counted) plus ``more``, and ``PRAGMA data_version``, which moves when another
+    connection commits a change; None on other databases."""
+    if connection.dialect.name != "sqlite":
+        return None
+    driver = connection.connection.driver_connection
+    cursor = driver.cursor()  # type: ignore[union-attr]
+    try:
+        version = cursor.execute("PRAGMA data_version").fetchone()[0]
+    finally:
+        cursor.close()
+    return driver.total_changes + more, version  # type: ignore[union-attr]
