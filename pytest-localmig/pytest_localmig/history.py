@@ -94,6 +94,7 @@ class MigrationHistory:
         self._round_trips: dict[str, Snapshot] = {}
         self._position = 0  # index in order of the next revision to apply
         self._walked = False
+        self._walk_from = 0  # rank of the first revision the build may walk in place (see build)
         # a generated suite's history walks only the blocks (of CHECKPOINT_EVERY revisions, from the
         # template at the block's end) its tests ask for, as they come: an xdist worker runs some of them,
         # and the history is built no further than the tests have reached (the templates kept for data
@@ -127,6 +128,9 @@ class MigrationHistory:
         state passed so is still made on demand, from the nearest template."""
         index = len(self.order) - 1 if until is None else self._rank[until]
         reach = index - self.KEEP_REACH  # ranks below it: pass, do not keep
+        # walking as the tests come, the downgrades far before it are no test's of this session yet
+        # (an xdist worker collects every test but runs a part): they wait for the block walk
+        self._walk_from = reach if self.walk_in_blocks else 0
         while self._position <= index:
             chunk: list[str] = []
             while self._position < len(self.order):
@@ -202,7 +206,8 @@ class MigrationHistory:
     def _walks_in_build(self, revision: str) -> bool:
         """Whether the build runs ``revision``'s downgrade and round trip right after its upgrade:
         with round trips (down, up, down in a walk), that saves a downgrade per revision."""
-        return (self.WALK_IN_BUILD and self.round_trips and (self.needed is None or revision in self.needed)
+        return (self.WALK_IN_BUILD and self.round_trips and self._rank[revision] >= self._walk_from
+                and (self.needed is None or revision in self.needed)
                 and revision not in self._downgraded and revision not in self.downgrade_errors
                 and revision not in self.round_trip_errors)
 

@@ -119,3 +119,20 @@ def test_no_downgrade_runs_in_the_build_without_round_trips_or_for_revisions_no_
     finally:
         plain.close()
         some.close()
+
+
+def test_walking_as_the_tests_come_a_build_far_ahead_walks_in_place_only_near_the_state_asked_for(tmp_path: Path) -> None:
+    """An xdist worker collects every test and runs a part: the history before its first test is
+    built by upgrades alone (one step per revision), the downgrades there wait for the block walk."""
+    history = MigrationHistory(load(DEMO).config(), folder=str(tmp_path / "h"), walk_in_blocks=True)
+    history.KEEP_REACH = 2
+    try:
+        order = history.order
+        history.build(order[-1])
+        walked = [r for r in order if history.runner.step_runs[f"downgrade {r}"]]
+        assert walked and set(walked) <= set(order[-3:])
+        first = order[0]
+        history.schema_after_downgrade(first)  # the block walk still gives the rest
+        assert history.runner.step_runs[f"downgrade {first}"] >= 1
+    finally:
+        history.close()
