@@ -159,6 +159,7 @@ class Suite:
         except HarnessError as error:
             self.refusal = str(error)
         self.history: MigrationHistory | None = None
+        self.script: Any = None  # the ScriptDirectory read at collection, until the history takes it
 
     def owns(self, path: os.PathLike[str] | str) -> bool:
         return str(path).startswith(self.folder + os.sep)
@@ -262,7 +263,8 @@ class Suites:
         from alembic.script import ScriptDirectory
 
         config = suite.settings.alembic_config(project_root_override(self.config))
-        order = _harness("topological_order")(ScriptDirectory.from_config(config))
+        suite.script = ScriptDirectory.from_config(config)
+        order = _harness("topological_order")(suite.script)
         return {revision: index for index, revision in enumerate(order)}
 
     @pytest.hookimpl(tryfirst=True)
@@ -316,5 +318,7 @@ class Suites:
                 walk_in_blocks=True,  # as the tests come (see MigrationHistory)
                 keep_before=before,
                 keep_after=after,
+                script=suite.script,  # read at collection (no module of it ran yet): 0.8 s at 1,000 revisions
             )
+            suite.script = None
         return suite.history
