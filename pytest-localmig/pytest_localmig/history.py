@@ -160,16 +160,16 @@ class MigrationHistory:
             previous = self._snapshots[start]
             for revision in chunk:
                 current[:] = [revision, "upgrade"]
-                counted = _row_changes(context.connection, 1)  # the upgrade changes the version table's row
+                # after an upgrade that changed no row but the version table's (SQLite counts them),
+                # down and up again give the state after it back if they give its schema back
+                counted = _row_changes(context.connection, 1) if self._walks_in_build(revision) else None
                 yield self.runner.step(revision, upgrade=True)
                 before = previous
                 previous = Snapshot.take(context.connection, previous, skip=[self.runner.version_key])
                 self.reread += previous.reread
                 self._snapshots[revision] = previous
                 done.append(revision)
-                # after an upgrade that changed no row but the version table's (SQLite counts them),
-                # down and up again give the state after it back if they give its schema back
-                if counted is None or not self._walks_in_build(revision) or counted != _row_changes(context.connection):
+                if counted is None or counted != _row_changes(context.connection):
                     continue
                 back = yield from self._walk_in_place(context.connection, revision, before, previous, current)
                 if not back or _row_changes(context.connection, -2) != counted:

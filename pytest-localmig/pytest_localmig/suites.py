@@ -18,6 +18,8 @@ from .errors import HarnessError, ScratchFull
 from .settings import RUNTIME_NAME, SETTINGS_NAME, SuiteSettings, incompatibility
 
 if TYPE_CHECKING:
+    from alembic.script import ScriptDirectory
+
     from .history import MigrationHistory
 
 PLUGIN_NAME = "localmig-suites"  # the installed plugin's Suites object, in config.pluginmanager
@@ -159,7 +161,7 @@ class Suite:
         except HarnessError as error:
             self.refusal = str(error)
         self.history: MigrationHistory | None = None
-        self.script: Any = None  # the ScriptDirectory read at collection, until the history takes it
+        self.script: ScriptDirectory | None = None  # read at collection, until the history takes it
 
     def owns(self, path: os.PathLike[str] | str) -> bool:
         return str(path).startswith(self.folder + os.sep)

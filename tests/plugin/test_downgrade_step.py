@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import pytest
 from alembic.runtime.migration import RevisionStep
@@ -17,7 +16,7 @@ SHAPES = ["linear", "branch_merge", "several_heads", "labels_depends_on", "odd_r
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_the_downgrade_step_unmerges_to_what_alembic_unmerges_to_for_every_revision_and_heads(shape: str) -> None:
-    runner = MigrationRunner(load(Path(SCENARIOS) / shape).config())
+    runner = MigrationRunner(load(SCENARIOS / shape).config())
     revision_map = runner.script.revision_map
     compared = 0
     for revision in runner.order:
@@ -34,7 +33,7 @@ def test_the_downgrade_step_unmerges_to_what_alembic_unmerges_to_for_every_revis
 
 
 def test_the_runner_builds_its_downgrades_as_that_step_and_its_upgrades_as_alembic_does() -> None:
-    runner = MigrationRunner(load(Path(SCENARIOS) / "branch_merge").config())
+    runner = MigrationRunner(load(SCENARIOS / "branch_merge").config())
     revision = runner.order[-1]
     assert type(runner.step(revision, upgrade=False)) is Downgrade
     upgrade = runner.step(revision, upgrade=True)
@@ -42,7 +41,7 @@ def test_the_runner_builds_its_downgrades_as_that_step_and_its_upgrades_as_alemb
 
 
 def test_a_linear_downgrade_reads_no_ancestor_of_its_parent(monkeypatch: pytest.MonkeyPatch) -> None:
-    runner = MigrationRunner(load(Path(SCENARIOS) / "linear").config())
+    runner = MigrationRunner(load(SCENARIOS / "linear").config())
     revision_map = runner.script.revision_map
     walked: list[object] = []
     original = type(revision_map)._get_ancestor_nodes
