@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 import shutil
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,13 +34,9 @@ class MigrationHistory:
     revision whose upgrade fails is skipped with everything that needs it; other branches go on.
 
     The history is applied in runs of at most :attr:`CHECKPOINT_EVERY` revisions (one env.py run
-    each, reading the schema between steps) and a template database is kept after each run. The
-    states ``keep_before``/``keep_after`` name get a template too: on SQLite a copy of the file made
-    as the run passes them (where the file holds every change then: no transaction open across
-    steps, no write-ahead log); on a server, which copies only databases no session is connected
-    to, the run ends there (at 1,000 SQLite revisions, with a data test at every other one, ending
-    runs at them took 7 of the build's 42 s). Any other state is made on demand from the nearest
-    template. Templates other than those every :attr:`CHECKPOINT_EVERY` revisions
+    each, reading the schema between steps) and a template database is kept after each run; a run
+    also ends at each state ``keep_before``/``keep_after`` name. Any other state is made on demand
+    from the nearest template. Templates other than those every :attr:`CHECKPOINT_EVERY` revisions
     are dropped, least recently used first, beyond :attr:`EXTRA_TEMPLATES` (a state dropped is made
     again on demand): at 1,000 revisions, keeping every one filled 2.8 GB of /dev/shm.
 
@@ -135,16 +131,12 @@ class MigrationHistory:
         # walking as the tests come, the downgrades far before it are no test's of this session yet
         # (an xdist worker collects every test but runs a part): they wait for the block walk
         self._walk_from = reach if self.walk_in_blocks else 0
-        in_run = self.scratch.COPIES_OPEN  # states to keep are copied during the run, not at its end
         while self._position <= index:
             chunk: list[str] = []
-            keep: set[str] = set()  # revisions of the chunk whose state after is copied in the run
             while self._position < len(self.order):
                 revision = self.order[self._position]
                 if chunk and revision in self.keep_before and self._position >= reach:
-                    if not in_run:
-                        break  # the chunk ends just before it: its last state is kept
-                    keep.add(chunk[-1])
+                    break  # the chunk ends just before it: its last state is kept
                 self._position += 1
                 blocked = sorted(self.runner.parents(revision) & set(self.upgrade_errors))
                 if blocked:
@@ -152,20 +144,15 @@ class MigrationHistory:
                 else:
                     chunk.append(revision)
                 kept_after = revision in self.keep_after and self._position > reach
-                if kept_after and in_run and chunk and chunk[-1] == revision:
-                    keep.add(chunk[-1])
-                if self._position % self.CHECKPOINT_EVERY == 0 or (kept_after and not in_run):
+                if self._position % self.CHECKPOINT_EVERY == 0 or kept_after:
                     break
             if chunk:
-                self._apply(chunk, keep - {chunk[-1]})
+                self._apply(chunk)
 
-    def _apply(self, chunk: list[str], keep: Collection[str] = ()) -> None:
-        """Upgrade ``chunk`` in one env.py run, from the last state applied; copies of the states after
-        ``keep`` are made as the run passes them (where the scratch server can: see :meth:`build`)."""
+    def _apply(self, chunk: list[str]) -> None:
         start = self.applied[-1] if self.applied else self.EMPTY
         database = self._copy(self._template(start))
         done: list[str] = []
-        copied: list[tuple[str, str]] = []  # (revision, the copy of the state after it)
         current = [chunk[0], "upgrade"]  # the revision and the phase being run
         off_path: list[str] = []  # a revision walked in place that left the database off the known path
 
@@ -182,22 +169,17 @@ class MigrationHistory:
                 self.reread += previous.reread
                 self._snapshots[revision] = previous
                 done.append(revision)
-                if counted is not None and counted == _row_changes(context.connection):
-                    back = yield from self._walk_in_place(context.connection, revision, before, previous, current)
-                    if not back or _row_changes(context.connection, -2) != counted:
-                        off_path.append(revision)
-                        return
-                if revision in keep:
-                    name = f"db{next(self._names)}"
-                    if self.scratch.copy_open(context.connection, database.name, name) is not None:
-                        copied.append((revision, name))
+                if counted is None or counted != _row_changes(context.connection):
+                    continue
+                back = yield from self._walk_in_place(context.connection, revision, before, previous, current)
+                if not back or _row_changes(context.connection, -2) != counted:
+                    off_path.append(revision)
+                    return
 
         try:
             self.runner.run(database.url, steps)
         except (EnvironmentIgnoresURL, ScratchFull):  # not the migration's failure
             self.discard(database)
-            for _, name in copied:
-                self.scratch.drop(name)
             raise
         except Exception as error:  # noqa: BLE001 - the migration's own failure: record it, redo the rest
             failed, phase = current
@@ -207,8 +189,6 @@ class MigrationHistory:
             off_path.append(failed)
         if off_path:  # build the revisions done again, from the start, without the one that failed
             self.discard(database)
-            for _, name in copied:
-                self.scratch.drop(name)
             self._position = self._rank[off_path[0]] + 1
             if done:
                 self._apply(done)
@@ -217,8 +197,6 @@ class MigrationHistory:
         for revision in chunk:
             self._applied_at[revision] = len(self.applied)
             self.applied.append(revision)
-        for revision, name in copied:
-            self._keep_template(revision, name, droppable=True)
         checkpoint = self._position % self.CHECKPOINT_EVERY == 0 or self._position >= len(self.order)
         self._keep_template(chunk[-1], database.name, droppable=not checkpoint)
         if self.on_upgraded is not None:

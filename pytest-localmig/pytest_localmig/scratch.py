@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import tempfile
 import time
 import uuid
@@ -32,8 +31,6 @@ from .urls import scratch_place
 
 class ScratchServer:
     """Creates, copies and drops throwaway databases; :meth:`close` drops all it made."""
-
-    COPIES_OPEN = False  # whether copy_open can copy a database a migration run is connected to
 
     def __init__(self) -> None:
         self.prefix = "mig_" + uuid.uuid4().hex[:10]
@@ -67,11 +64,6 @@ class ScratchServer:
     def drop(self, name: str) -> None:
         raise NotImplementedError
 
-    def copy_open(self, connection: sa.Connection, source: str, name: str) -> sa.URL | None:
-        """A copy of ``source`` while ``connection`` (to it, between two migration steps) stays open;
-        None where that cannot be done (a server copies only databases no session is connected to)."""
-        return None
-
     def close(self) -> None:
         for name in reversed(list(self.created)):
             self.drop(name)
@@ -79,8 +71,6 @@ class ScratchServer:
 
 class SQLiteScratch(ScratchServer):
     """SQLite files in one folder; a copy is a file copy."""
-
-    COPIES_OPEN = True
 
     def __init__(self, folder: str) -> None:
         super().__init__()
@@ -104,21 +94,6 @@ class SQLiteScratch(ScratchServer):
 
     def adopt(self, name: str, source: sa.URL | str) -> sa.URL:
         return self._copy_file(make_url(source).database or "", name)
-
-    def copy_open(self, connection: sa.Connection, source: str, name: str) -> sa.URL | None:
-        """The file holds every committed change when the connection has no transaction open and its
-        journal is not a write-ahead log (whose commits stay in the ``-wal`` file until a checkpoint)."""
-        driver = connection.connection.driver_connection
-        if not isinstance(driver, sqlite3.Connection) or driver.in_transaction:
-            return None
-        cursor = driver.cursor()
-        try:
-            journal = cursor.execute("PRAGMA journal_mode").fetchone()[0]
-        finally:
-            cursor.close()
-        if str(journal).lower() == "wal":
-            return None
-        return self.copy(source, name)
 
     def _copy_file(self, source: str, name: str) -> sa.URL:
         try:

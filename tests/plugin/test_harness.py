@@ -441,9 +441,8 @@ def test_history_beyond_a_checkpoint_matches_replayed_databases(tmp_path):
 
 
 def test_kept_states_are_copied_without_replaying_and_hold_the_same_schema(tmp_path):
-    """keep_before/keep_after (the states data tests ask a database in): the build keeps a template of
-    them (see test_kept_in_run.py), so such a database is a plain copy (no env.py run), in the same state
-    as one replayed from a checkpoint."""
+    """keep_before/keep_after (the states data tests ask a database in): the build ends a run there, so
+    such a database is a plain copy (no env.py run), in the same state as one replayed from a checkpoint."""
     root = copy_example("demo", tmp_path)
     plain = MigrationHistory(load(root).config(), folder=str(tmp_path / "plain"))
     order = plain.order

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from pytest_localmig import Database, MigrationFailed, MigrationHistory, Snapshot
+from pytest_localmig import MigrationFailed, MigrationHistory, Snapshot
 
 from localmig.project import load
 from tests.conftest import DEMO, SCENARIOS
@@ -32,10 +32,11 @@ def _outcome(read, revision: str):
         return f"failed: {error}"
 
 
-def contents(history: MigrationHistory, database: Database) -> tuple[dict, list[str]]:
-    """The schema (reflected afresh) and every row of a SQLite ``database`` the history gave out (dropped).
+def _state(history: MigrationHistory, revision: str) -> tuple[dict, list[str]]:
+    """The schema (reflected afresh) and every row of the database right after ``revision``.
     Not sqlite_master's text: SQLite rewrites a table's CREATE statement on DROP COLUMN (it quotes
     the name), so a table dropped a column of and given it back reads the same but is spelled otherwise."""
+    database = history.database_after(revision)
     try:
         engine = sa.create_engine(database.url, poolclass=sa.pool.NullPool)
         with engine.connect() as connection:
@@ -48,11 +49,6 @@ def contents(history: MigrationHistory, database: Database) -> tuple[dict, list[
         return schema, rows
     finally:
         history.discard(database)
-
-
-def _state(history: MigrationHistory, revision: str) -> tuple[dict, list[str]]:
-    """The schema and every row of the database right after ``revision``."""
-    return contents(history, history.database_after(revision))
 
 
 @pytest.mark.parametrize("project", PROJECTS, ids=lambda p: p.name)
